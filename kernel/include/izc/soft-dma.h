@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iio-zerocopy: software DMA controller, the "peripheral" side.
+ *
+ * The software DMA controller is a dmaengine provider like any other: a
+ * converter driver requests its channel with dma_request_chan(dev, "rx").
+ * What a hardware DMA controller gets from the bus (a peripheral FIFO that
+ * produces or consumes samples at the converter's rate) the software
+ * controller gets from a sample port the converter registers here.
+ *
+ * Registering a port binds a free channel of the controller to the
+ * (device, slave name) pair through the controller's dma_slave_map, so the
+ * ordinary dma_request_chan(dev, slave_name) finds it.
+ */
+#ifndef __IZC_SOFT_DMA_H__
+#define __IZC_SOFT_DMA_H__
+
+#include <linux/atomic.h>
+#include <linux/types.h>
+
+struct device;
+struct izc_sample_port;
+
+/**
+ * enum izc_soft_dma_data_mode - what the engine does with memory
+ * @IZC_SOFT_DMA_TOUCH: every byte of a descriptor is produced by the port's
+ *	fill() (capture) or consumed by its drain() (transmit), like a real
+ *	DMA moving samples.
+ * @IZC_SOFT_DMA_NULL: descriptors complete at the paced rate without the
+ *	memory being touched: models a hardware DMA that costs no CPU, for
+ *	benchmarking the software around it. The port's skip() is called
+ *	instead so the stream position still advances.
+ */
+enum izc_soft_dma_data_mode {
+	IZC_SOFT_DMA_TOUCH,
+	IZC_SOFT_DMA_NULL,
+};
+
+/**
+ * struct izc_sample_port_ops - the converter's side of the data path
+ * @fill: capture: write the next @len bytes of the sample stream to @dst.
+ *	Called in process context (never atomic); may be called with @len not
+ *	a multiple of the frame size, the port keeps its byte position.
+ * @drain: transmit: consume the next @len bytes of the sample stream from
+ *	@src. Same context rules as @fill.
+ * @skip: the stream advanced by @len bytes without memory: either the data
+ *	mode is NULL (@lost false), or samples were due while no descriptor
+ *	was queued (@lost true: capture overrun / transmit underflow, the
+ *	converter counts it and, for transmit, emits its idle value).
+ *
+ * A capture port implements @fill and @skip, a transmit port @drain and @skip.
+ */
+struct izc_sample_port_ops {
+	void (*fill)(struct izc_sample_port *port, void *dst, size_t len);
+	void (*drain)(struct izc_sample_port *port, const void *src, size_t len);
+	void (*skip)(struct izc_sample_port *port, size_t len, bool lost);
+};
+
+/**
+ * struct izc_sample_port_stats - counters kept by the engine, read anywhere
+ * @descriptors: descriptors completed successfully
+ * @bytes: bytes moved (or skipped in NULL mode) for completed descriptors
+ * @lost_bytes: bytes that were due while no descriptor was queued
+ * @lost_events: number of distinct gaps (overruns/underflows)
+ */
+struct izc_sample_port_stats {
+	atomic64_t descriptors;
+	atomic64_t bytes;
+	atomic64_t lost_bytes;
+	atomic64_t lost_events;
+};
+
+/**
+ * struct izc_sample_port - a converter's sample FIFO as seen by the engine
+ * @ops: the converter's callbacks
+ * @bytes_per_second: pacing rate; 0 runs unpaced (as fast as memory goes).
+ *	Written by the converter only while its buffer is disabled; the engine
+ *	samples it when a channel starts.
+ * @mode: data mode, same rule as @bytes_per_second
+ * @stats: counters maintained by the engine
+ * @chan: owned by the engine
+ */
+struct izc_sample_port {
+	const struct izc_sample_port_ops *ops;
+	u64 bytes_per_second;
+	enum izc_soft_dma_data_mode mode;
+	struct izc_sample_port_stats stats;
+	void *chan;
+};
+
+int izc_soft_dma_port_register(struct device *dev, const char *slave_name,
+			       struct izc_sample_port *port);
+void izc_soft_dma_port_unregister(struct izc_sample_port *port);
+int devm_izc_soft_dma_port_register(struct device *dev, const char *slave_name,
+				    struct izc_sample_port *port);
+
+#endif /* __IZC_SOFT_DMA_H__ */
