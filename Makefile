@@ -2,38 +2,130 @@
 #
 # iio-zerocopy top-level build.
 #
-#   make            kernel modules, library, tools and guest test programs
-#   make check      host unit tests + the guest suite in QEMU
-#   make run        the demo: boot the guest, capture and benchmark
-#   make lint       checkpatch --strict on kernel code, clang-format/cppcheck on userspace
-#   make vm-shell   the guest with our modules loaded and a shell on the console
+#   make               kernel modules, library, tools and guest test programs
+#   make check         host unit tests, the guest suite in QEMU, the bench self-test
+#   make run           the demo: boot the guest, stream and benchmark
+#   make lint          checkpatch --strict and sparse on kernel code,
+#                      clang-format and cppcheck on userspace
+#   make vm-shell      the guest with our modules loaded and a shell on the console
+#   make guest-test T="name ..."   run guest tests by name (also the selftest ones)
 #
-# Build against your own kernel with KDIR=/lib/modules/$(uname -r)/build
-# (see README.md); by default Debian's newest 6.12 kernel is fetched.
+# Build the modules for your own kernel with KDIR=/lib/modules/$(uname -r)/build
+# (see README.md); by default Debian's newest 6.12 kernel is fetched and used.
 
 BUILD ?= $(CURDIR)/build
 KCACHE := $(BUILD)/kernel
 
-ifeq ($(KDIR),)
-# Debian's kernel, fetched into the build tree. kernel.mk sets KDIR, KCOMMON,
-# KVER, KIMAGE and KMODDIR.
+# Debian's kernel, fetched into the build tree: kernel.mk sets KDIR, KCOMMON,
+# KVER, KIMAGE, KMODDIR and KUAPI. A KDIR given on the command line wins and
+# needs no -common Makefile.
 -include $(KCACHE)/kernel.mk
-KERNEL_STAMP := $(KCACHE)/kernel.mk
+ifeq ($(origin KDIR),command line)
+override KCOMMON :=
 endif
 
-# Debian's split headers need the -common Makefile named explicitly.
-KMAKE = $(MAKE) -C $(KDIR) $(if $(KCOMMON),-f $(KCOMMON)/Makefile) M=$(CURDIR)/kernel
+KMAKE = $(MAKE) -C $(KDIR) $(if $(KCOMMON),-f $(KCOMMON)/Makefile) M=$(CURDIR)/$(1)
 
-.PHONY: all modules clean fetch-kernel
-all: modules
+# Our modules, in load order.
+IZC_MODULES := soft-dma/izc_soft_dma block-buffer/izc_block_buffer sim-adc/izc_sim_adc
+IZC_KOS := $(addprefix kernel/,$(addsuffix .ko,$(IZC_MODULES)))
 
-$(KCACHE)/kernel.mk:
+# Userspace gets the 6.12 uapi from the fetched headers when the system's
+# (bookworm: 6.1) lack the IIO DMABUF ioctls.
+SYSTEM_UAPI_OK := $(shell grep -qs IIO_BUFFER_DMABUF_ATTACH_IOCTL /usr/include/linux/iio/buffer.h && echo y)
+UAPI_CFLAGS := $(if $(SYSTEM_UAPI_OK),,-I$(KCACHE)/uapi)
+
+CC ?= gcc
+LIBIZC_A := $(BUILD)/lib/libizc.a
+HAVE_LIB := $(wildcard lib/Makefile)
+
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
+	-Itests/guest -Ilib/include $(UAPI_CFLAGS)
+GUEST_OUT := $(BUILD)/guest
+GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.sh)
+GUEST_SELFTEST_SRCS := $(wildcard tests/guest/selftest/*.c tests/guest/selftest/*.sh)
+# The default suite: every test in tests/guest, in name order. The selftest
+# ones fail on purpose and run only by name or from the bench self-test.
+GUEST_TESTS := $(sort $(basename $(notdir $(GUEST_SRCS))))
+GUEST_BINS := $(addprefix $(GUEST_OUT)/tests/,$(basename $(notdir $(GUEST_SRCS) $(GUEST_SELFTEST_SRCS))))
+SELFTEST_KO := tests/guest/selftest/warn-module/izc_selftest_warn.ko
+INITRAMFS := $(GUEST_OUT)/initramfs.cpio.gz
+
+RUN_GUEST = vm/run-guest --kernel $(KIMAGE) --initramfs $(INITRAMFS)
+
+.PHONY: all deps fetch-kernel modules lib guest initramfs check unit-check guest-check \
+	guest-test vm-shell lint clean selftest-module
+all: modules lib guest
+
+# Host packages a fresh Debian 12 machine lacks; installed once with apt.
+deps: $(BUILD)/.deps
+$(BUILD)/.deps: vm/install-deps.sh
+	vm/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+$(KCACHE)/kernel.mk: $(BUILD)/.deps
 	vm/fetch-kernel.sh $(KCACHE)
 
-fetch-kernel: $(KERNEL_STAMP)
+fetch-kernel: $(KCACHE)/kernel.mk
 
-modules: $(KERNEL_STAMP)
-	$(KMAKE) modules
+modules: $(KCACHE)/kernel.mk
+	$(call KMAKE,kernel) modules
+
+$(IZC_KOS): modules
+
+lib: $(KCACHE)/kernel.mk
+ifneq ($(HAVE_LIB),)
+	$(MAKE) -C lib O=$(BUILD) UAPI_CFLAGS="$(UAPI_CFLAGS)"
+endif
+
+$(GUEST_OUT)/tests/%: tests/guest/%.c tests/guest/tap.h $(wildcard $(LIBIZC_A)) | lib
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(if $(HAVE_LIB),$(LIBIZC_A))
+
+$(GUEST_OUT)/tests/%: tests/guest/selftest/%.c tests/guest/tap.h $(wildcard $(LIBIZC_A)) | lib
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(if $(HAVE_LIB),$(LIBIZC_A))
+
+$(GUEST_OUT)/tests/%: tests/guest/%.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+$(GUEST_OUT)/tests/%: tests/guest/selftest/%.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+selftest-module: $(KCACHE)/kernel.mk
+	$(call KMAKE,tests/guest/selftest/warn-module) modules
+
+guest: initramfs
+initramfs: modules selftest-module $(GUEST_BINS)
+	@mkdir -p $(GUEST_OUT)/tests/modules
+	cp $(SELFTEST_KO) $(GUEST_OUT)/tests/modules/
+	vm/mkinitramfs.sh $(INITRAMFS) $(KMODDIR) $(GUEST_OUT)/tests $(IZC_KOS)
+
+unit-check: lib
+ifneq ($(HAVE_LIB),)
+	$(MAKE) -C tests/unit O=$(BUILD) UAPI_CFLAGS="$(UAPI_CFLAGS)" check
+endif
+
+guest-check: initramfs
+	$(RUN_GUEST) $(GUEST_TESTS)
+
+guest-test: initramfs
+	$(RUN_GUEST) $(T)
+
+vm-shell: initramfs
+	$(RUN_GUEST) --shell $(foreach p,$(P),--param $(p))
+
+# The contract of the README: host unit tests, guest suite, bench self-test,
+# closing with the total "N passed, N failed".
+check: all
+	vm/check.sh "$(BUILD)" "$(KIMAGE)" "$(INITRAMFS)" "$(if $(HAVE_LIB),tests/unit)" $(GUEST_TESTS)
+
+lint: modules
+	scripts/lint.sh "$(BUILD)" "$(KDIR)" "$(KCOMMON)"
 
 clean:
-	-$(if $(KDIR),$(KMAKE) clean)
+	-$(if $(KDIR),$(call KMAKE,kernel) clean)
+	-$(if $(KDIR),$(call KMAKE,tests/guest/selftest/warn-module) clean)
+	rm -rf $(GUEST_OUT) $(BUILD)/lib $(BUILD)/tools $(BUILD)/unit

@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The guest provides what every other test relies on: the IIO core loaded,
+# the DMABUF exporters (system heap, udmabuf), debugfs, and our modules in
+# /lib/izc in load order.
+echo "TAP version 13"
+echo "1..6"
+n=0
+check() {
+	n=$((n + 1))
+	if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+check 'grep -q "^industrialio " /proc/modules' "industrialio is loaded"
+check '[ -d /sys/bus/iio/devices ]' "/sys/bus/iio exists"
+check '[ -c /dev/dma_heap/system ]' "/dev/dma_heap/system is a character device"
+check '[ -c /dev/udmabuf ]' "/dev/udmabuf is a character device"
+check '[ -d /sys/kernel/debug/dma_buf ]' "debugfs is mounted with dma_buf"
+check '[ "$(cat /lib/izc/load-order | tr "\n" " ")" = "izc_soft_dma izc_block_buffer izc_sim_adc " ]' \
+	"our modules are in /lib/izc in load order"

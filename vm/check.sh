@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: host unit tests, the guest suite, and the bench self-test
+# (the runner must report a failing test, a kernel WARNING and a hung test).
+# Each phase ends in "N passed, N failed"; the last line is the total.
+#
+# Usage: check.sh BUILD KERNEL INITRAMFS UNIT_DIR|"" GUEST_TEST...
+set -uo pipefail
+
+build=$1 kernel=$2 initramfs=$3 unitdir=$4
+shift 4
+log=$build/check
+mkdir -p "$log"
+total_pass=0 total_fail=0
+
+# Add a phase's closing "N passed, N failed" line to the totals; a phase
+# that printed none failed as a whole.
+count() {
+	local name=$1 file=$2 line p f
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$file" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "check: $name printed no result line" >&2
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	p=$(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	echo "== $name: $p passed, $f failed"
+}
+
+if [ -n "$unitdir" ]; then
+	echo "== host unit tests"
+	make --no-print-directory -C "$unitdir" O="$build" check 2>&1 | tee "$log/unit.log"
+	count "host unit tests" "$log/unit.log"
+fi
+
+echo "== guest suite: $*"
+vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/guest" "$@" 2>&1 |
+	tee "$log/guest.log"
+count "guest suite" "$log/guest.log"
+
+# The bench must catch what it exists to catch. Each expectation is a check.
+echo "== bench self-test: deliberate failure, kernel WARNING, hung test"
+vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/selftest" \
+	--test-timeout 10 fail-tap warn-module hang >"$log/selftest.log" 2>&1
+src=$?
+sp=0 sf=0
+expect() {
+	if grep -Eq "$1" "$log/selftest.log"; then
+		sp=$((sp + 1)); echo "ok - $2"
+	else
+		sf=$((sf + 1)); echo "not ok - $2"
+	fi
+}
+expect '^FAIL fail-tap .*1 not ok' "a failing TAP test is reported as failed"
+expect '^ +not ok 2 - deliberate failure' "the failing assertion is printed"
+expect '^FAIL warn-module .*kernel log' "a kernel WARNING fails a test that passed"
+expect 'dmesg: .*WARNING: .*izc_selftest_warn' "the WARNING line is printed"
+expect '^FAIL hang .*killed \(timeout\)' "a hung test is killed and reported"
+if [ $src != 0 ]; then
+	sp=$((sp + 1)); echo "ok - the runner exits non-zero on failure"
+else
+	sf=$((sf + 1)); echo "not ok - the runner exits non-zero on failure"
+	cat "$log/selftest.log"
+fi
+echo "$sp passed, $sf failed" >"$log/selftest.count"
+count "bench self-test" "$log/selftest.count"
+
+echo "$total_pass passed, $total_fail failed"
+[ $total_fail = 0 ]

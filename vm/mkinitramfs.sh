@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test guest's base initramfs: static busybox, vm/guest/init, the
+# Debian kernel modules listed in vm/guest-modules.txt with their
+# dependencies (decompressed, with a load order), our modules and the guest
+# test programs.
+#
+# Usage: mkinitramfs.sh OUT.cpio.gz KMODDIR TESTS_DIR MODULE.ko...
+# Our modules are loaded in the order given.
+set -euo pipefail
+
+out=$1 kmoddir=$2 testsdir=$3
+shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,etc/izc,proc,sys,dev,tmp,tests,lib/modules/kernel,lib/izc/extra}
+
+busybox=$(command -v busybox)
+if ! file -L "$busybox" | grep -q 'statically linked'; then
+	echo "mkinitramfs: $busybox is not static (install busybox-static)" >&2
+	exit 1
+fi
+cp "$busybox" "$stage/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
+done
+install -m 0755 "$here/guest/init" "$stage/init"
+: >"$stage/etc/izc/run"
+
+# Module name -> file, with '-' and '_' equivalent as the kernel treats them.
+declare -A modfile
+while IFS= read -r -d '' f; do
+	name=$(basename "$f" .ko.xz)
+	modfile[${name//-/_}]=$f
+done < <(find "$kmoddir/kernel" -name '*.ko.xz' -print0)
+
+declare -A seen
+order=()
+add_module() {
+	local name=${1//-/_} f deps dep
+	[ -n "${seen[$name]:-}" ] && return
+	seen[$name]=1
+	f=${modfile[$name]:-}
+	if [ -z "$f" ]; then
+		echo "mkinitramfs: kernel module $name not found in $kmoddir" >&2
+		exit 1
+	fi
+	deps=$(xz -dc "$f" | strings | sed -n 's/^depends=//p' | tr ',' ' ')
+	for dep in $deps; do
+		add_module "$dep"
+	done
+	xz -dc "$f" >"$stage/lib/modules/kernel/$name.ko"
+	order+=("$name")
+}
+while read -r line; do
+	line=${line%%#*}
+	for m in $line; do add_module "$m"; done
+done <"$here/guest-modules.txt"
+printf '%s\n' "${order[@]}" >"$stage/lib/modules/kernel/load-order"
+
+: >"$stage/lib/izc/load-order"
+for ko in "$@"; do
+	name=$(basename "$ko" .ko)
+	cp "$ko" "$stage/lib/izc/$name.ko"
+	echo "$name" >>"$stage/lib/izc/load-order"
+done
+
+if [ -d "$testsdir" ]; then
+	cp -a "$testsdir"/. "$stage/tests/"
+	# Test fixture modules (never loaded at boot) go beside ours so the
+	# runner unloads them after each test too.
+	if [ -d "$stage/tests/modules" ]; then
+		mv "$stage/tests/modules"/*.ko "$stage/lib/izc/extra/" 2>/dev/null || true
+		rmdir "$stage/tests/modules" 2>/dev/null || rm -rf "$stage/tests/modules"
+	fi
+fi
+
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
