@@ -22,6 +22,9 @@ KCACHE := $(BUILD)/kernel
 -include $(KCACHE)/kernel.mk
 ifeq ($(origin KDIR),command line)
 override KCOMMON :=
+KERNEL_DEP :=
+else
+KERNEL_DEP := $(KCACHE)/kernel.mk
 endif
 
 KMAKE = $(MAKE) -C $(KDIR) $(if $(KCOMMON),-f $(KCOMMON)/Makefile) M=$(CURDIR)/$(1)
@@ -68,7 +71,7 @@ $(KCACHE)/kernel.mk: $(BUILD)/.deps
 
 fetch-kernel: $(KCACHE)/kernel.mk
 
-modules: $(KCACHE)/kernel.mk
+modules: $(KERNEL_DEP)
 	$(call KMAKE,kernel) modules
 
 $(IZC_KOS): modules
@@ -94,14 +97,30 @@ $(GUEST_OUT)/tests/%: tests/guest/selftest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-selftest-module: $(KCACHE)/kernel.mk
+selftest-module: $(KERNEL_DEP)
 	$(call KMAKE,tests/guest/selftest/warn-module) modules
 
+# Unmodified upstream userspace for the guest: Linux's tools/iio, built
+# static from Debian's linux-source-6.12, and Debian's libiio utilities.
+UPSTREAM_OUT := $(GUEST_OUT)/upstream
+UPSTREAM_STATIC := $(UPSTREAM_OUT)/iio_generic_buffer $(UPSTREAM_OUT)/lsiio
+UPSTREAM_HOST := /usr/bin/iio_info /usr/bin/iio_readdev /usr/bin/iio_attr
+
+$(BUILD)/src/linux/.extracted: $(BUILD)/.deps
+	vm/fetch-source.sh $(BUILD)/src
+
+$(UPSTREAM_OUT)/%: $(BUILD)/src/linux/.extracted
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -D_GNU_SOURCE $(UAPI_CFLAGS) -w -o $@ \
+		$(BUILD)/src/linux/tools/iio/$*.c $(BUILD)/src/linux/tools/iio/iio_utils.c
+
 guest: initramfs
-initramfs: modules selftest-module $(GUEST_BINS)
+initramfs: modules selftest-module $(GUEST_BINS) $(UPSTREAM_STATIC)
 	@mkdir -p $(GUEST_OUT)/tests/modules
 	cp $(SELFTEST_KO) $(GUEST_OUT)/tests/modules/
-	vm/mkinitramfs.sh $(INITRAMFS) $(KMODDIR) $(GUEST_OUT)/tests $(IZC_KOS)
+	vm/mkinitramfs.sh $(foreach b,$(UPSTREAM_STATIC),--static-bin $(b)) \
+		$(foreach b,$(UPSTREAM_HOST),--host-bin $(b)) \
+		$(INITRAMFS) $(KMODDIR) $(GUEST_OUT)/tests $(IZC_KOS)
 
 unit-check: lib
 ifneq ($(HAVE_LIB),)

@@ -11,7 +11,7 @@ need=(
 	"qemu-system-x86_64:qemu-system-x86" "cpio:cpio" "xz:xz-utils"
 	"pahole:dwarves" "sparse:sparse" "file:file" "strings:binutils"
 	"clang-format:clang-format" "cppcheck:cppcheck" "valgrind:valgrind"
-	"perl:perl" "gnuplot:gnuplot-nox" "bc:bc"
+	"perl:perl" "gnuplot:gnuplot-nox" "bc:bc" "iio_info:libiio-utils"
 )
 missing=()
 for item in "${need[@]}"; do

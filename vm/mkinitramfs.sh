@@ -6,17 +6,27 @@
 # dependencies (decompressed, with a load order), our modules and the guest
 # test programs.
 #
-# Usage: mkinitramfs.sh OUT.cpio.gz KMODDIR TESTS_DIR MODULE.ko...
-# Our modules are loaded in the order given.
+# Usage: mkinitramfs.sh [--host-bin PATH]... OUT.cpio.gz KMODDIR TESTS_DIR MODULE.ko...
+# Our modules are loaded in the order given. --host-bin adds a dynamically
+# linked host program (e.g. Debian's iio_info) to /usr/bin with the shared
+# libraries it needs; --static-bin adds a static one.
 set -euo pipefail
 
+host_bins=() static_bins=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--host-bin) host_bins+=("$2"); shift 2 ;;
+	--static-bin) static_bins+=("$2"); shift 2 ;;
+	*) break ;;
+	esac
+done
 out=$1 kmoddir=$2 testsdir=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{bin,sbin,etc/izc,proc,sys,dev,tmp,tests,lib/modules/kernel,lib/izc/extra}
+mkdir -p "$stage"/{bin,sbin,usr/bin,etc/izc,proc,sys,dev,tmp,tests,lib/modules/kernel,lib/izc/extra}
 
 busybox=$(command -v busybox)
 if ! file -L "$busybox" | grep -q 'statically linked'; then
@@ -77,6 +87,18 @@ if [ -d "$testsdir" ]; then
 		rmdir "$stage/tests/modules" 2>/dev/null || rm -rf "$stage/tests/modules"
 	fi
 fi
+
+for bin in "${static_bins[@]}"; do
+	install -m 0755 "$bin" "$stage/usr/bin/"
+done
+# A dynamic program needs its loader and libraries at the paths ldd names.
+for bin in "${host_bins[@]}"; do
+	install -m 0755 "$bin" "$stage/usr/bin/"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+done
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
