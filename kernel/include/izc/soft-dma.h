@@ -77,13 +77,27 @@ struct izc_sample_port_stats {
  *	Written by the converter only while its buffer is disabled; the engine
  *	samples it when a channel starts.
  * @mode: data mode, same rule as @bytes_per_second
+ * @frame_bytes: size of one frame (one sample of every enabled channel).
+ *	Gaps (@skip with lost true) are always whole frames, so a descriptor
+ *	that starts on a frame boundary still does after a gap. 0 means 1.
+ *	Same rule as @bytes_per_second.
  * @stats: counters maintained by the engine
  * @chan: owned by the engine
+ *
+ * Timing model (paced): the clock starts at the first issue_pending() after
+ * the channel was allocated or terminated; from then on @bytes_per_second
+ * bytes become due every second until dmaengine_terminate_*(). Due bytes go
+ * into the active descriptor; bytes that are due while the engine finds no
+ * descriptor queued (it looks at least every millisecond, which models a
+ * FIFO of about one millisecond) are lost: @skip(len, true) and the lost_*
+ * stats. Unpaced (@bytes_per_second 0): the stream waits for memory, nothing
+ * is ever lost.
  */
 struct izc_sample_port {
 	const struct izc_sample_port_ops *ops;
 	u64 bytes_per_second;
 	enum izc_soft_dma_data_mode mode;
+	unsigned int frame_bytes;
 	struct izc_sample_port_stats stats;
 	void *chan;
 };
@@ -93,5 +107,6 @@ int izc_soft_dma_port_register(struct device *dev, const char *slave_name,
 void izc_soft_dma_port_unregister(struct izc_sample_port *port);
 int devm_izc_soft_dma_port_register(struct device *dev, const char *slave_name,
 				    struct izc_sample_port *port);
+const char *izc_soft_dma_port_chan_name(struct izc_sample_port *port);
 
 #endif /* __IZC_SOFT_DMA_H__ */
