@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * DMABUF backend: blocks are DMABUFs from the system DMA heap (or udmabuf),
+ * attached to the IIO buffer fd and queued with
+ * IIO_BUFFER_DMABUF_ENQUEUE_IOCTL. Completion is poll(POLLOUT) on the
+ * DMABUF; the outcome is the fence status read through an exported sync
+ * file. The CPU maps and syncs a block only when the application asks for
+ * its data.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/iio/buffer.h>
+#include <linux/sync_file.h>
+#include <linux/udmabuf.h>
+
+#include "internal.h"
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
+static int open_dev(const struct izc_stream *s, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = izc_path(path, sizeof(path), s->dev->ctx->dev_root, name);
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static size_t page_round(size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t p = page > 0 ? (size_t)page : 4096;
+
+	return (size + p - 1) / p * p;
+}
+
+static int alloc_heap(int heap_fd, size_t size)
+{
+	struct dma_heap_allocation_data req = {
+		.len = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int ret = xioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &req);
+
+	return ret < 0 ? ret : (int)req.fd;
+}
+
+static int alloc_udmabuf(int udmabuf_fd, size_t size)
+{
+	struct udmabuf_create req = {.flags = UDMABUF_FLAGS_CLOEXEC};
+	int memfd, ret;
+
+	size = page_round(size);
+	memfd = memfd_create("izc-block", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd < 0)
+		return -errno;
+	if (ftruncate(memfd, (off_t)size) < 0 || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+		ret = -errno;
+		close(memfd);
+		return ret;
+	}
+	req.memfd = (__u32)memfd;
+	req.size = size;
+	ret = xioctl(udmabuf_fd, UDMABUF_CREATE, &req);
+	close(memfd); /* the DMABUF keeps the pages */
+	return ret;
+}
+
+static bool is_attached(const struct izc_stream *s, unsigned long long ino)
+{
+	for (unsigned int i = 0; i < s->nattached; i++)
+		if (s->attached[i] == ino)
+			return true;
+	return false;
+}
+
+static int attach(struct izc_stream *s, const struct izc_block *b)
+{
+	int fd = b->dmabuf_fd, ret;
+
+	if (s->nattached == s->attached_cap) {
+		unsigned int cap = s->attached_cap ? s->attached_cap * 2 : 16;
+		unsigned long long *tmp = realloc(s->attached, cap * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		s->attached = tmp;
+		s->attached_cap = cap;
+	}
+	ret = xioctl(s->buf_fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &fd);
+	if (ret < 0)
+		return ret;
+	s->attached[s->nattached++] = b->ino;
+	return 0;
+}
+
+int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b)
+{
+	return is_attached(s, b->ino) ? 0 : attach(s, b);
+}
+
+static int dmabuf_setup(struct izc_stream *s)
+{
+	bool udmabuf = s->flags & IZC_STREAM_UDMABUF;
+	int alloc_fd, ret = 0;
+
+	alloc_fd = open_dev(s, udmabuf ? "udmabuf" : "dma_heap/system");
+	if (alloc_fd < 0)
+		return alloc_fd;
+	for (unsigned int i = 0; i < s->nblocks; i++) {
+		struct izc_block *b = &s->blocks[i];
+		struct stat st;
+
+		ret = udmabuf ? alloc_udmabuf(alloc_fd, b->size) : alloc_heap(alloc_fd, b->size);
+		if (ret < 0)
+			break;
+		b->dmabuf_fd = ret;
+		if (fstat(b->dmabuf_fd, &st) < 0) {
+			ret = -errno;
+			break;
+		}
+		b->ino = (unsigned long long)st.st_ino;
+		/* The first attach tells whether the buffer does DMABUF at all. */
+		ret = attach(s, b);
+		if (ret < 0)
+			break;
+	}
+	close(alloc_fd);
+	return ret < 0 ? ret : 0;
+}
+
+static void dmabuf_teardown(struct izc_stream *s)
+{
+	for (unsigned int i = 0; i < s->nblocks; i++) {
+		struct izc_block *b = &s->blocks[i];
+		int fd = b->dmabuf_fd;
+
+		if (b->map) {
+			if (b->cpu_access)
+				izc_block_cpu_end(b);
+			munmap(b->map, b->size);
+			b->map = NULL;
+		}
+		if (fd < 0)
+			continue;
+		/* Closing the buffer fd would detach too; a fallback keeps it open. */
+		if (is_attached(s, b->ino))
+			ioctl(s->buf_fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, &fd);
+		close(fd);
+		b->dmabuf_fd = -1;
+	}
+	s->nattached = 0;
+}
+
+static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t bytes,
+			  unsigned int flags)
+{
+	struct iio_dmabuf req = {
+		.fd = (__u32)b->dmabuf_fd,
+		.flags = (flags & IZC_BLOCK_CYCLIC) ? IIO_BUFFER_DMABUF_CYCLIC : 0,
+		.bytes_used = bytes,
+	};
+	int ret = xioctl(s->buf_fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req);
+
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The outcome of the fences on a DMABUF that poll() reported idle: 0, or the
+ * (negative) error a device set on its fence.
+ */
+static int fence_status(const struct izc_block *b)
+{
+	struct dma_buf_export_sync_file exp = {.flags = DMA_BUF_SYNC_WRITE, .fd = -1};
+	struct sync_file_info info = {.num_fences = 0};
+	int ret;
+
+	/* SYNC_WRITE: a snapshot of every fence, readers and writers. */
+	ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp);
+	if (ret < 0)
+		return ret;
+	ret = xioctl(exp.fd, SYNC_IOC_FILE_INFO, &info);
+	close(exp.fd);
+	if (ret < 0)
+		return ret;
+	if (info.status < 0)
+		return info.status;
+	/* 0: a fence is still active, someone queued the buffer again. */
+	return info.status == 1 ? 0 : -EBUSY;
+}
+
+int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
+{
+	int ret = izc_stream_poll(s, b->dmabuf_fd, POLLOUT, timeout_ms);
+
+	return ret ? ret : fence_status(b);
+}
+
+static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
+{
+	int ret = izc_stream_poll(s, b->dmabuf_fd, POLLOUT, timeout_ms);
+
+	if (ret)
+		return ret;
+	*status = fence_status(b);
+	return 0;
+}
+
+static unsigned long long sync_flags(unsigned int access)
+{
+	unsigned long long f = 0;
+
+	if (access & IZC_ACCESS_READ)
+		f |= DMA_BUF_SYNC_READ;
+	if (access & IZC_ACCESS_WRITE)
+		f |= DMA_BUF_SYNC_WRITE;
+	return f;
+}
+
+static int dmabuf_cpu_begin(struct izc_block *b, unsigned int access, void **data)
+{
+	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_START | sync_flags(access)};
+	int ret;
+
+	if (!b->map) {
+		void *p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->dmabuf_fd, 0);
+
+		if (p == MAP_FAILED)
+			return -errno;
+		b->map = p;
+	}
+	ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+	if (ret < 0)
+		return ret;
+	b->cpu_access = access;
+	*data = b->map;
+	return 0;
+}
+
+static int dmabuf_cpu_end(struct izc_block *b)
+{
+	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_END | sync_flags(b->cpu_access)};
+	int ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+
+	if (ret < 0)
+		return ret;
+	b->cpu_access = 0;
+	return 0;
+}
+
+const struct izc_backend_ops izc_dmabuf_ops = {
+	.kind = IZC_BACKEND_DMABUF,
+	.setup = dmabuf_setup,
+	.teardown = dmabuf_teardown,
+	.enqueue = dmabuf_enqueue,
+	.complete = dmabuf_complete,
+	.cpu_begin = dmabuf_cpu_begin,
+	.cpu_end = dmabuf_cpu_end,
+};

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libizc internals shared between the source files. Not installed.
+ */
+#ifndef IZC_INTERNAL_H
+#define IZC_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "izc.h"
+
+#define IZC_EXPORT __attribute__((visibility("default")))
+
+/* sysfs.c: small file I/O helpers; all return 0/length or -errno. */
+int izc_read_file(const char *path, char *buf, size_t len);
+int izc_write_file(const char *path, const char *value);
+int izc_read_file_ll(const char *path, long long *val);
+int izc_path(char *out, size_t len, const char *dir, const char *name);
+
+struct izc_channel {
+	struct izc_buffer *buf;
+	char *id;      /* "in_voltage0" */
+	char *en_path; /* full path of the _en file */
+	unsigned int index;
+	struct izc_scan_type type;
+};
+
+struct izc_buffer {
+	struct izc_device *dev;
+	unsigned int index;
+	enum izc_direction dir;
+	char *attr_dir; /* bufferN/ or legacy buffer/ */
+	struct izc_channel *channels;
+	unsigned int nchannels;
+};
+
+struct izc_device {
+	struct izc_context *ctx;
+	unsigned int number;
+	char *id;    /* "iio:deviceN" */
+	char *path;  /* sysfs directory */
+	char *node;  /* dev_root/iio:deviceN */
+	char *name;  /* "" if none */
+	char *label; /* NULL if none */
+	struct izc_buffer *buffers;
+	unsigned int nbuffers;
+};
+
+struct izc_context {
+	char *sysfs_root;
+	char *dev_root;
+	struct izc_device *devices;
+	unsigned int ndevices;
+};
+
+/* ---- streams ---- */
+
+enum izc_block_state {
+	IZC_BLOCK_IDLE,	  /* held by the library */
+	IZC_BLOCK_APP,	  /* held by the application */
+	IZC_BLOCK_QUEUED, /* with a device, in some stream's queue */
+};
+
+struct izc_block {
+	struct izc_stream *stream; /* owner */
+	unsigned int index;
+	enum izc_block_state state;
+	size_t size;
+	size_t bytes_used;
+	/* DMABUF */
+	int dmabuf_fd;
+	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */
+	void *map;		 /* lazily mmap()ed */
+	unsigned int cpu_access; /* IZC_ACCESS_* while CPU access is open */
+	/* fileio */
+	void *mem;
+	size_t fill; /* fileio: bytes read (input) or written (output) so far */
+	/* queue linkage */
+	struct izc_stream *queued_in;
+	struct izc_block *next;
+};
+
+struct izc_stream;
+
+/* What a backend implements; tables are const. */
+struct izc_backend_ops {
+	enum izc_backend kind;
+	/* Allocate/attach resources of every block. Called once at open. */
+	int (*setup)(struct izc_stream *s);
+	void (*teardown)(struct izc_stream *s);
+	/* Hand a block (of any stream, for relays) to this stream's device. */
+	int (*enqueue)(struct izc_stream *s, struct izc_block *b, size_t bytes, unsigned int flags);
+	/*
+	 * Wait for b, the head of s's queue, to complete. Returns 0 when it did,
+	 * with *status 0 or the block's own error (it failed or was aborted);
+	 * or a negative errno when it did not complete (timeout, cancel).
+	 */
+	int (*complete)(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status);
+	/* Optional: the buffer was just enabled. */
+	int (*start)(struct izc_stream *s);
+	int (*cpu_begin)(struct izc_block *b, unsigned int access, void **data);
+	int (*cpu_end)(struct izc_block *b);
+};
+
+extern const struct izc_backend_ops izc_dmabuf_ops;
+extern const struct izc_backend_ops izc_fileio_ops;
+
+struct izc_stream {
+	struct izc_device *dev;
+	struct izc_buffer *buf;
+	enum izc_direction dir;
+	const struct izc_backend_ops *ops;
+	int fallback_reason;
+	unsigned int flags;
+	int dev_fd;
+	int buf_fd;
+	int cancel_fd; /* eventfd */
+	bool running;
+	size_t frame_size;
+	unsigned int nblocks;
+	size_t block_size;
+	struct izc_block *blocks;
+	/* Channels of the frame, for offsets. */
+	unsigned int nenabled;
+	const struct izc_channel **enabled;
+	size_t *offsets;
+	/* FIFO of queued blocks (own and relayed ones). */
+	struct izc_block *qhead, *qtail;
+	/* DMABUF identities attached to this stream's buffer (own and foreign). */
+	unsigned long long *attached;
+	unsigned int nattached, attached_cap;
+};
+
+/* stream.c helpers for backends */
+/* Poll fd for events and the stream's cancel eventfd. 0, -ETIMEDOUT, -ECANCELED, -errno. */
+int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms);
+/* Remaining time until deadline (CLOCK_MONOTONIC ns, < 0: none) as a poll timeout. */
+int izc_timeout_left(long long deadline_ns);
+long long izc_deadline(int timeout_ms);
+
+/* dmabuf.c */
+int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b);
+int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms);
+
+#endif /* IZC_INTERNAL_H */
