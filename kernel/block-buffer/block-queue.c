@@ -520,6 +520,15 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	}
 
 	izc_fileio_geometry(queue, &nblocks, &block_size);
+	if (nblocks == fileio->nblocks && block_size == fileio->block_size &&
+	    buffer->bytes_per_datum == fileio->bpd && !input) {
+		/*
+		 * Same layout: keep what write() queued while disabled, so a
+		 * DAC can be primed before it starts.
+		 */
+		queue->fileio_mode = true;
+		goto out_unlock;
+	}
 	if (nblocks != fileio->nblocks || block_size != fileio->block_size) {
 		izc_fileio_free(queue);
 		ret = izc_fileio_alloc(queue, nblocks, block_size);
@@ -528,9 +537,9 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	}
 
 	/*
-	 * Start afresh, as upstream does: data not read before the buffer was
-	 * disabled is dropped. No fileio block is ACTIVE (see disable), and
-	 * in fileio mode incoming holds nothing but fileio blocks.
+	 * Start afresh, as upstream does: input data not read before the
+	 * buffer was disabled is dropped. No fileio block is ACTIVE (see
+	 * disable), and in fileio mode incoming holds only fileio blocks.
 	 */
 	fileio->cur = NULL;
 	fileio->pos = 0;

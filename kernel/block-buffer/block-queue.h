@@ -8,6 +8,7 @@
 #ifndef __IZC_BLOCK_QUEUE_H__
 #define __IZC_BLOCK_QUEUE_H__
 
+#include <linux/dmaengine.h>
 #include <linux/iio/buffer_impl.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -102,6 +103,7 @@ struct izc_block_chunk {
  *	DMABUF and output blocks, by izc_block_done() for fileio input blocks.
  * @cyclic: repeat this (output DMABUF) block until another block is
  *	enqueued or the buffer is disabled. Owned like @head.
+ * @cookie: the DMA side's handle of the current submission. Owned like @head.
  */
 struct izc_block {
 	struct izc_block_queue *queue;
@@ -123,6 +125,7 @@ struct izc_block {
 	struct list_head head;
 	size_t bytes_used;
 	bool cyclic;
+	dma_cookie_t cookie;
 };
 
 /**

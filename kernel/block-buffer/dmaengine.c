@@ -88,12 +88,14 @@ static void izc_dmaengine_callback(void *param,
 	if (list_empty(&block->head))
 		goto out_unlock;
 	/*
-	 * A repeating block ends only when a newer block replaces it, and
-	 * that one is behind it on the list. Still last: this is the end of
-	 * one repetition, for providers that report those.
+	 * Providers may call a repeating descriptor's callback after every
+	 * pass; only when its cookie is complete has it stopped repeating
+	 * (replaced by a newer descriptor). Providers complete the cookie
+	 * before calling the callback.
 	 */
 	if (block->cyclic && result->result == DMA_TRANS_NOERROR &&
-	    list_is_last(&block->head, &dmaengine_buffer->active))
+	    dmaengine_tx_status(dmaengine_buffer->chan, block->cookie,
+				NULL) != DMA_COMPLETE)
 		goto out_unlock;
 	list_del_init(&block->head);
 	spin_unlock_irqrestore(&dmaengine_buffer->active_lock, flags);
@@ -132,18 +134,15 @@ static int izc_dmaengine_submit(struct izc_block_queue *queue,
 	desc->callback_result = izc_dmaengine_callback;
 	desc->callback_param = block;
 
-	/* Listed before the channel can complete it. */
+	/* Nothing runs before issue_pending: listing it now is early enough. */
+	cookie = dmaengine_submit(desc);
+	if (dma_submit_error(cookie))
+		return cookie;
+
 	spin_lock_irq(&dmaengine_buffer->active_lock);
+	block->cookie = cookie;
 	list_add_tail(&block->head, &dmaengine_buffer->active);
 	spin_unlock_irq(&dmaengine_buffer->active_lock);
-
-	cookie = dmaengine_submit(desc);
-	if (dma_submit_error(cookie)) {
-		spin_lock_irq(&dmaengine_buffer->active_lock);
-		list_del_init(&block->head);
-		spin_unlock_irq(&dmaengine_buffer->active_lock);
-		return cookie;
-	}
 
 	dma_async_issue_pending(dmaengine_buffer->chan);
 
