@@ -206,7 +206,7 @@ static int scan_channels(struct izc_buffer *buf, const char *dir)
 static int init_buffer(struct izc_device *dev, struct izc_buffer *buf, unsigned int index,
 		       bool legacy)
 {
-	char name[32], dirbuf[8], dpath[PATH_MAX];
+	char name[32], dirbuf[32], dpath[PATH_MAX];
 	char *scan_dir;
 	int ret;
 
