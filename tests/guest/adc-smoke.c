@@ -238,10 +238,11 @@ static void overrun_check(void)
 	attr_write("buffer/enable", "0");
 	ev1 = attr_ll("overrun_events");
 	smp1 = attr_ll("overrun_samples");
-	tap_diag("overrun: %lld events, %lld frames lost; counter jumped %zu times over %llu frames",
+	tap_diag("overrun: %lld events, %lld frames lost; counter jumped %zu times over %llu",
 		 ev1 - ev0, smp1 - smp0, jumps, (unsigned long long)jumped);
 
-	tap_ok(ev1 > ev0 && smp1 > smp0, "a stalled reader raises overrun_events and overrun_samples");
+	tap_ok(ev1 > ev0 && smp1 > smp0,
+	       "a stalled reader raises overrun_events and overrun_samples");
 	tap_ok(consistent, "every frame after the overrun is consistent across channels");
 	tap_ok(jumps >= 1 && jumped <= (unsigned long long)(smp1 - smp0),
 	       "the counter shows the gap and skips no more than was counted lost");
