@@ -23,7 +23,8 @@
  *    waits until the channel is terminated, as the dmaengine API documents.
  *  - DMA_PREP_LOAD_EOT: see above; ignored behind a non-repeated descriptor.
  * Residue: bytes not yet moved of the current pass, updated after every
- * burst (at most one page); DMA_RESIDUE_GRANULARITY_BURST.
+ * burst, i.e. every engine step (at most 256 KiB; about 1 ms of data when
+ * paced); DMA_RESIDUE_GRANULARITY_BURST.
  * terminate_all: stops the clock and terminates every submitted descriptor;
  * their callback_result sees DMA_TRANS_ABORTED, delivered by the worker or at
  * the latest by device_synchronize. After terminate_all + synchronize no
