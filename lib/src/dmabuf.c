@@ -162,6 +162,10 @@ static void dmabuf_teardown(struct izc_stream *s)
 			munmap(b->map, b->size);
 			b->map = NULL;
 		}
+		if (b->fence_fd >= 0) {
+			close(b->fence_fd);
+			b->fence_fd = -1;
+		}
 		if (fd < 0)
 			continue;
 		/* Closing the buffer fd would detach too; a fallback keeps it open. */
@@ -183,25 +187,50 @@ static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 	};
 	int ret = xioctl(s->buf_fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req);
 
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	izc_dmabuf_arm_fence(b);
+	return 0;
+}
+
+/* A snapshot of every fence on the DMABUF, readers and writers: a sync file fd. */
+static int export_fences(const struct izc_block *b)
+{
+	struct dma_buf_export_sync_file exp = {.flags = DMA_BUF_SYNC_WRITE, .fd = -1};
+	int ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp);
+
+	return ret < 0 ? ret : exp.fd;
+}
+
+/*
+ * The export must happen while the submission's fence is still pending: the
+ * kernel leaves signalled fences out of an export, so a sync file exported
+ * after completion is a signalled stub that hides the fence's error. Without
+ * EXPORT_SYNC_FILE (kernels before 6.0) the status reads as success.
+ */
+void izc_dmabuf_arm_fence(struct izc_block *b)
+{
+	if (b->fence_fd >= 0)
+		close(b->fence_fd);
+	b->fence_fd = export_fences(b);
 }
 
 /*
  * The outcome of the fences on a DMABUF that poll() reported idle: 0, or the
  * (negative) error a device set on its fence.
  */
-static int fence_status(const struct izc_block *b)
+static int fence_status(struct izc_block *b)
 {
-	struct dma_buf_export_sync_file exp = {.flags = DMA_BUF_SYNC_WRITE, .fd = -1};
 	struct sync_file_info info = {.num_fences = 0};
-	int ret;
+	int fd = b->fence_fd, ret;
 
-	/* SYNC_WRITE: a snapshot of every fence, readers and writers. */
-	ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp);
-	if (ret < 0)
-		return ret;
-	ret = xioctl(exp.fd, SYNC_IOC_FILE_INFO, &info);
-	close(exp.fd);
+	b->fence_fd = -1;
+	if (fd < 0)
+		fd = export_fences(b);
+	if (fd < 0)
+		return fd == -ENOTTY ? 0 : fd;
+	ret = xioctl(fd, SYNC_IOC_FILE_INFO, &info);
+	close(fd);
 	if (ret < 0)
 		return ret;
 	if (info.status < 0)

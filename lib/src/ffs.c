@@ -45,10 +45,10 @@ IZC_EXPORT int izc_ffs_detach(int ep_fd, const struct izc_block *block)
 	return fd < 0 ? fd : ffs_ioctl(ep_fd, FUNCTIONFS_DMABUF_DETACH, &fd);
 }
 
-IZC_EXPORT int izc_ffs_transfer(int ep_fd, const struct izc_block *block, size_t length)
+IZC_EXPORT int izc_ffs_transfer(int ep_fd, struct izc_block *block, size_t length)
 {
 	struct usb_ffs_dmabuf_transfer_req req = {.flags = 0};
-	int fd = block_fd(block);
+	int fd = block_fd(block), ret;
 
 	if (fd < 0)
 		return fd;
@@ -58,5 +58,9 @@ IZC_EXPORT int izc_ffs_transfer(int ep_fd, const struct izc_block *block, size_t
 		return -EINVAL;
 	req.fd = fd;
 	req.length = length;
-	return ffs_ioctl(ep_fd, FUNCTIONFS_DMABUF_TRANSFER, &req);
+	ret = ffs_ioctl(ep_fd, FUNCTIONFS_DMABUF_TRANSFER, &req);
+	if (ret < 0)
+		return ret;
+	izc_dmabuf_arm_fence(block);
+	return 0;
 }

@@ -73,6 +73,7 @@ struct izc_block {
 	/* DMABUF */
 	int dmabuf_fd;
 	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */
+	int fence_fd;		 /* sync file of the last submission, -1 if none */
 	void *map;		 /* lazily mmap()ed */
 	unsigned int cpu_access; /* IZC_ACCESS_* while CPU access is open */
 	/* fileio */
@@ -144,5 +145,7 @@ long long izc_deadline(int timeout_ms);
 /* dmabuf.c */
 int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b);
 int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms);
+/* Snapshot the fences of a submission just made, for the status at completion. */
+void izc_dmabuf_arm_fence(struct izc_block *b);
 
 #endif /* IZC_INTERNAL_H */

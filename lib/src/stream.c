@@ -227,6 +227,7 @@ static int init_blocks(struct izc_stream *s)
 		b->state = IZC_BLOCK_IDLE;
 		b->size = s->block_size;
 		b->dmabuf_fd = -1;
+		b->fence_fd = -1;
 	}
 	return 0;
 }
