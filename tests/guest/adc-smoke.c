@@ -15,7 +15,7 @@
 
 #include "tap.h"
 
-#define NCHAN	4
+#define NCHAN 4
 
 static char devdir[300];
 static char devnode[300];
@@ -88,11 +88,9 @@ static bool find_adc(void)
 	while (!found && (de = readdir(d))) {
 		if (strncmp(de->d_name, "iio:device", 10))
 			continue;
-		snprintf(devdir, sizeof(devdir), "/sys/bus/iio/devices/%s",
-			 de->d_name);
+		snprintf(devdir, sizeof(devdir), "/sys/bus/iio/devices/%s", de->d_name);
 		snprintf(devnode, sizeof(devnode), "/dev/%s", de->d_name);
-		found = attr_read("name", name, sizeof(name)) > 0 &&
-			!strcmp(name, "izc-sim-adc");
+		found = attr_read("name", name, sizeof(name)) > 0 && !strcmp(name, "izc-sim-adc");
 	}
 	closedir(d);
 	return found;
@@ -140,8 +138,7 @@ static uint16_t le16(const uint8_t *p)
  * Check @nframes frames of the channels in @mask against the counter,
  * starting at frame @n0. Returns true if every byte matches.
  */
-static bool check_counter(const uint8_t *buf, size_t nframes, unsigned int mask,
-			  uint64_t n0)
+static bool check_counter(const uint8_t *buf, size_t nframes, unsigned int mask, uint64_t n0)
 {
 	size_t f, off = 0;
 	unsigned int c;
@@ -151,9 +148,8 @@ static bool check_counter(const uint8_t *buf, size_t nframes, unsigned int mask,
 			if (!(mask & (1u << c)))
 				continue;
 			if (le16(buf + off) != expect(n0 + f, c)) {
-				tap_diag("frame %zu channel %u: %04x, want %04x",
-					 f, c, le16(buf + off),
-					 expect(n0 + f, c));
+				tap_diag("frame %zu channel %u: %04x, want %04x", f, c,
+					 le16(buf + off), expect(n0 + f, c));
 				return false;
 			}
 			off += 2;
@@ -178,13 +174,11 @@ static bool stream_check(unsigned int mask, size_t bytes, const char *what)
 	}
 	fd = open(devnode, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && buf) {
-		ok = read_full(fd, buf, frames * 2 * nact) &&
-		     check_counter(buf, frames, mask, 0);
+		ok = read_full(fd, buf, frames * 2 * nact) && check_counter(buf, frames, mask, 0);
 		close(fd);
 	}
 	attr_write("buffer/enable", "0");
-	tap_ok(ok, "%s: %zu frames match the counter from frame 0", what,
-	       frames);
+	tap_ok(ok, "%s: %zu frames match the counter from frame 0", what, frames);
 	free(buf);
 	return ok;
 }
@@ -251,9 +245,7 @@ static void overrun_check(void)
 
 int main(void)
 {
-	static const char *const modules[] = {
-		"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"
-	};
+	static const char *const modules[] = {"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"};
 	char rel[64], want[64];
 	unsigned int i;
 	int ret;
@@ -323,14 +315,13 @@ int main(void)
 	usleep(50000);
 	ret = tap_unload_module("izc_soft_dma");
 	tap_ok(ret == -EBUSY || ret == -EAGAIN,
-	       "izc_soft_dma cannot be unloaded while its ADC streams (%s)",
-	       strerror(-ret));
+	       "izc_soft_dma cannot be unloaded while its ADC streams (%s)", strerror(-ret));
 	ret = tap_unload_module("izc_sim_adc");
 	tap_success(ret, -ret, "izc_sim_adc unloads while streaming");
 	ret = tap_load_module("izc_sim_adc", "instances=2 channels=16 sample_bits=32");
 	tap_success(ret, -ret, "izc_sim_adc reloads with instances=2 channels=16 sample_bits=32");
 	tap_ok(find_adc() && attr_is("scan_elements/in_voltage15_type", "le:s32/32>>0") &&
-	       attr_read("scan_elements/in_voltage16_en", want, sizeof(want)) == -ENOENT,
+		       attr_read("scan_elements/in_voltage16_en", want, sizeof(want)) == -ENOENT,
 	       "the reloaded ADC has 16 channels of le:s32/32>>0");
 	return tap_done();
 }

@@ -80,8 +80,8 @@ static long check_frames(const uint16_t *s, size_t nframes, int64_t *next)
 			uint16_t want = (uint16_t)(*next + c * 4096);
 
 			if (s[i * NCHAN + c] != want) {
-				tap_diag("frame %zu ch %d: got %u want %u", i, c,
-					 s[i * NCHAN + c], want);
+				tap_diag("frame %zu ch %d: got %u want %u", i, c, s[i * NCHAN + c],
+					 want);
 				return (long)i;
 			}
 		}
@@ -97,7 +97,7 @@ static long check_frames(const uint16_t *s, size_t nframes, int64_t *next)
  */
 static int export_fences(int dmabuf)
 {
-	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_READ };
+	struct dma_buf_export_sync_file exp = {.flags = DMA_BUF_SYNC_READ};
 
 	if (ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp))
 		return -1000 - errno;
@@ -107,7 +107,7 @@ static int export_fences(int dmabuf)
 /* The status of a sync file (1 ok, 0 pending, < 0 the fence error); closes it. */
 static int fence_status(int sync_fd)
 {
-	struct sync_file_info info = { 0 };
+	struct sync_file_info info = {0};
 	int ret;
 
 	if (sync_fd < 0)
@@ -119,21 +119,21 @@ static int fence_status(int sync_fd)
 
 int main(void)
 {
-	static const char *const mods[] = { "izc_soft_dma", "izc_block_buffer", "izc_sim_adc" };
+	static const char *const mods[] = {"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"};
 	static uint16_t buf[1 << 16];
-	struct dma_heap_allocation_data alloc = { .len = 65536, .fd_flags = O_RDWR | O_CLOEXEC };
-	struct iio_dmabuf req = { 0 };
+	struct dma_heap_allocation_data alloc = {.len = 65536, .fd_flags = O_RDWR | O_CLOEXEC};
+	struct iio_dmabuf req = {0};
 	struct dma_buf_sync sync;
 	struct pollfd pfd;
-	int fences, status;
+	int fences;
 	char path[64];
 	int64_t next = -1;
 	size_t total = 0;
-	int i, n, devfd, bfd, heap, dbuf, ret, idx;
+	int i, devfd, bfd, heap, dbuf, ret, idx;
 	long bad = -1;
 	uint16_t *map;
 
-	tap_plan(17);
+	tap_plan(18);
 	ret = tap_load_module(mods[0], NULL);
 	tap_success(ret, -ret, "load izc_soft_dma");
 	ret = tap_load_module(mods[1], NULL);
@@ -156,7 +156,8 @@ int main(void)
 	snprintf(path, sizeof(path), "/dev/iio:device%d", idx);
 	devfd = open(path, O_RDONLY);
 	while (devfd >= 0 && total < (64u << 20)) {
-		n = read(devfd, buf, sizeof(buf));
+		int n = read(devfd, buf, sizeof(buf));
+
 		if (n <= 0 || n % FRAME) {
 			tap_diag("read returned %d (%s)", n, strerror(errno));
 			break;
@@ -212,7 +213,8 @@ int main(void)
 		}
 		sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ;
 		ioctl(dbuf, DMA_BUF_IOCTL_SYNC, &sync);
-		status = fence_status(fences);
+		int status = fence_status(fences);
+
 		if (status != 1) {
 			tap_diag("fence status %d", status);
 			bad = 0;
@@ -226,6 +228,7 @@ int main(void)
 	tap_ok(bad < 0, "DMABUF: 50 blocks complete via POLLOUT with counter data");
 
 	ret = sysfs_write("buffer0/enable", "0");
+	tap_success(ret, -ret, "disable buffer0");
 	/* Queued while disabled: submitted at enable. */
 	req.fd = dbuf;
 	ret = ioctl(bfd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req);
@@ -233,7 +236,8 @@ int main(void)
 	fences = export_fences(dbuf);
 	fcntl(bfd, F_SETFL, O_NONBLOCK);
 	ret = ioctl(bfd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req);
-	tap_errno(ret, errno, EBUSY, "O_NONBLOCK enqueue while the first waits (conflicting fence)");
+	tap_errno(ret, errno, EBUSY,
+		  "O_NONBLOCK enqueue while the first waits (conflicting fence)");
 	fcntl(bfd, F_SETFL, 0);
 	ret = sysfs_write("sampling_frequency", "1");
 	tap_diag("sampling_frequency=1: %d", ret);

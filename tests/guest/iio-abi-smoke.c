@@ -11,7 +11,7 @@
 #include "izc.h"
 #include "tap.h"
 
-static const char *const modules[] = { "izc_soft_dma", "izc_block_buffer", "izc_sim_adc" };
+static const char *const modules[] = {"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"};
 
 int main(void)
 {
@@ -53,7 +53,8 @@ int main(void)
 
 	idx = 7;
 	ret = ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, &idx);
-	tap_errno(ret, errno, ENODEV, "IIO_BUFFER_GET_FD_IOCTL on a buffer index that does not exist");
+	tap_errno(ret, errno, ENODEV,
+		  "IIO_BUFFER_GET_FD_IOCTL on a buffer index that does not exist");
 
 	bfd = 0;
 	ret = ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, &bfd);
