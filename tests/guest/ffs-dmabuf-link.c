@@ -48,15 +48,15 @@
 
 #include "tap.h"
 
-#define GADGET_DIR	"/sys/kernel/config/usb_gadget/izc_sg"
-#define FFS_NAME	"izc_sg"
-#define FFS_MOUNT	"/tmp/izc-ffs"
-#define VENDOR_ID	0x1d6b	/* Linux Foundation */
-#define PRODUCT_ID	0x0104	/* Multifunction Composite Gadget */
+#define GADGET_DIR "/sys/kernel/config/usb_gadget/izc_sg"
+#define FFS_NAME   "izc_sg"
+#define FFS_MOUNT  "/tmp/izc-ffs"
+#define VENDOR_ID  0x1d6b /* Linux Foundation */
+#define PRODUCT_ID 0x0104 /* Multifunction Composite Gadget */
 
-#define XFER_BLOCK	(1024 * 1024)
-#define NUM_BLOCKS	4
-#define IO_TIMEOUT_MS	20000
+#define XFER_BLOCK    (1024 * 1024)
+#define NUM_BLOCKS    4
+#define IO_TIMEOUT_MS 20000
 
 /* Debian modules this test needs, in dependency order. */
 static const char *const debian_modules[] = {
@@ -219,26 +219,38 @@ static const struct {
 	struct usb_interface_descriptor ss_intf;
 	struct ss_eps ss;
 } __attribute__((packed)) descriptors = {
-	.header = {
-		.magic = FUNCTIONFS_DESCRIPTORS_MAGIC_V2,
-		.flags = FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC |
-			 FUNCTIONFS_HAS_SS_DESC,
-		.length = sizeof(descriptors),
-	},
-	.fs_count = 3, .hs_count = 3, .ss_count = 5,
-#define INTF { .bLength = USB_DT_INTERFACE_SIZE, .bDescriptorType = USB_DT_INTERFACE, \
-	       .bNumEndpoints = 2, .bInterfaceClass = USB_CLASS_VENDOR_SPEC, .iInterface = 1 }
-#define EP(addr, mps) { .bLength = USB_DT_ENDPOINT_SIZE, .bDescriptorType = USB_DT_ENDPOINT, \
-			.bEndpointAddress = (addr), .bmAttributes = USB_ENDPOINT_XFER_BULK, \
-			.wMaxPacketSize = (mps) }
-#define COMP { .bLength = USB_DT_SS_EP_COMP_SIZE, .bDescriptorType = USB_DT_SS_ENDPOINT_COMP, \
-	       .bMaxBurst = 15 }
+	.header =
+		{
+			.magic = FUNCTIONFS_DESCRIPTORS_MAGIC_V2,
+			.flags = FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC |
+				 FUNCTIONFS_HAS_SS_DESC,
+			.length = sizeof(descriptors),
+		},
+	.fs_count = 3,
+	.hs_count = 3,
+	.ss_count = 5,
+#define INTF                                                                                       \
+	{                                                                                          \
+		.bLength = USB_DT_INTERFACE_SIZE, .bDescriptorType = USB_DT_INTERFACE,             \
+		.bNumEndpoints = 2, .bInterfaceClass = USB_CLASS_VENDOR_SPEC, .iInterface = 1      \
+	}
+#define EP(addr, mps)                                                                              \
+	{                                                                                          \
+		.bLength = USB_DT_ENDPOINT_SIZE, .bDescriptorType = USB_DT_ENDPOINT,               \
+		.bEndpointAddress = (addr), .bmAttributes = USB_ENDPOINT_XFER_BULK,                \
+		.wMaxPacketSize = (mps)                                                            \
+	}
+#define COMP                                                                                       \
+	{                                                                                          \
+		.bLength = USB_DT_SS_EP_COMP_SIZE, .bDescriptorType = USB_DT_SS_ENDPOINT_COMP,     \
+		.bMaxBurst = 15                                                                    \
+	}
 	.fs_intf = INTF,
-	.fs = { EP(1 | USB_DIR_IN, 64), EP(2 | USB_DIR_OUT, 64) },
+	.fs = {EP(1 | USB_DIR_IN, 64), EP(2 | USB_DIR_OUT, 64)},
 	.hs_intf = INTF,
-	.hs = { EP(1 | USB_DIR_IN, 512), EP(2 | USB_DIR_OUT, 512) },
+	.hs = {EP(1 | USB_DIR_IN, 512), EP(2 | USB_DIR_OUT, 512)},
 	.ss_intf = INTF,
-	.ss = { EP(1 | USB_DIR_IN, 1024), COMP, EP(2 | USB_DIR_OUT, 1024), COMP },
+	.ss = {EP(1 | USB_DIR_IN, 1024), COMP, EP(2 | USB_DIR_OUT, 1024), COMP},
 };
 
 #define IFACE_STR "izc sg link"
@@ -249,19 +261,20 @@ static const struct {
 		char str1[sizeof(IFACE_STR)];
 	} __attribute__((packed)) lang0;
 } __attribute__((packed)) strings = {
-	.header = {
-		.magic = FUNCTIONFS_STRINGS_MAGIC,
-		.length = sizeof(strings),
-		.str_count = 1,
-		.lang_count = 1,
-	},
-	.lang0 = { 0x0409, IFACE_STR },
+	.header =
+		{
+			.magic = FUNCTIONFS_STRINGS_MAGIC,
+			.length = sizeof(strings),
+			.str_count = 1,
+			.lang_count = 1,
+		},
+	.lang0 = {0x0409, IFACE_STR},
 };
 
 struct link {
-	int ep0, ep_in, ep_out;		/* gadget side (FunctionFS) */
-	int usb;			/* host side (usbfs) */
-	unsigned char host_in, host_out;	/* endpoint addresses seen by the host */
+	int ep0, ep_in, ep_out;		 /* gadget side (FunctionFS) */
+	int usb;			 /* host side (usbfs) */
+	unsigned char host_in, host_out; /* endpoint addresses seen by the host */
 	char speed[16];
 	bool mounted, bound;
 };
@@ -285,7 +298,8 @@ static int gadget_create(void)
 	ret |= write_file(GADGET_DIR "/strings/0x409/product", "izc sg link test");
 	ret |= mkdir_p(GADGET_DIR "/configs/c.1");
 	ret |= mkdir_p(GADGET_DIR "/functions/ffs." FFS_NAME);
-	if (symlink(GADGET_DIR "/functions/ffs." FFS_NAME, GADGET_DIR "/configs/c.1/ffs." FFS_NAME) &&
+	if (symlink(GADGET_DIR "/functions/ffs." FFS_NAME,
+		    GADGET_DIR "/configs/c.1/ffs." FFS_NAME) &&
 	    errno != EEXIST)
 		ret |= -errno;
 	return ret ? -EIO : 0;
@@ -305,16 +319,17 @@ static int host_find(struct link *l, int timeout_ms)
 {
 	char path[300], val[32], bus[16], dev[16];
 	double end = now_s() + timeout_ms / 1000.0;
-	struct dirent *de;
-	DIR *d;
 
 	do {
-		d = opendir("/sys/bus/usb/devices");
+		DIR *d = opendir("/sys/bus/usb/devices");
+		struct dirent *de;
+
 		while (d && (de = readdir(d))) {
 			if (de->d_name[0] == '.' || strchr(de->d_name, ':'))
 				continue;
-#define ATTR(name, buf) (snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/" name, \
-				  de->d_name), read_file(path, buf, sizeof(buf)))
+#define ATTR(name, buf)                                                                            \
+	(snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/" name, de->d_name),                \
+	 read_file(path, buf, sizeof(buf)))
 			if (ATTR("idVendor", val) || strtol(val, NULL, 16) != VENDOR_ID ||
 			    ATTR("idProduct", val) || strtol(val, NULL, 16) != PRODUCT_ID ||
 			    ATTR("bConfigurationValue", val) || atoi(val) != 1 ||
@@ -322,7 +337,8 @@ static int host_find(struct link *l, int timeout_ms)
 				continue;
 #undef ATTR
 			closedir(d);
-			snprintf(path, sizeof(path), "/dev/bus/usb/%03d/%03d", atoi(bus), atoi(dev));
+			snprintf(path, sizeof(path), "/dev/bus/usb/%03d/%03d", atoi(bus),
+				 atoi(dev));
 			/* devtmpfs may create the node a moment after sysfs */
 			while ((l->usb = open(path, O_RDWR | O_CLOEXEC)) < 0 && now_s() < end)
 				usleep(20000);
@@ -445,20 +461,21 @@ err:
 
 struct host_job {
 	struct link *l;
-	bool in;		/* device to host */
+	bool in; /* device to host */
 	size_t total, urb_len;
 	int depth;
-	bool pattern;		/* fill or check the counter pattern */
-	int err;		/* 0, -errno, or 1 for a data mismatch */
+	bool pattern; /* fill or check the counter pattern */
+	int err;      /* 0, -errno, or 1 for a data mismatch */
 	long bad_offset;
 };
 
 static int reap_one(int fd, struct usbdevfs_urb **urb)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int ret;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 
 	for (;;) {
+		int ret;
+
 		if (!ioctl(fd, USBDEVFS_REAPURBNDELAY, urb))
 			return 0;
 		if (errno != EAGAIN)
@@ -511,8 +528,8 @@ static void *host_run(void *arg)
 		inflight--;
 		at = (size_t)done->usercontext;
 		if (done->status || done->actual_length != (int)j->urb_len) {
-			tap_diag("host URB at %zu: status %d, %d of %zu bytes", at,
-				 done->status, done->actual_length, j->urb_len);
+			tap_diag("host URB at %zu: status %d, %d of %zu bytes", at, done->status,
+				 done->actual_length, j->urb_len);
 			j->err = done->status ? done->status : -EIO;
 			goto cancel;
 		}
@@ -559,7 +576,7 @@ struct dmabuf {
 	int fd;
 	void *map;
 	size_t size;
-	int sync_fd;	/* the last transfer's fence, or -1 */
+	int sync_fd; /* the last transfer's fence, or -1 */
 };
 
 static int dmabuf_alloc(struct dmabuf *b, size_t size)
@@ -615,7 +632,7 @@ static void dmabuf_cpu(struct dmabuf *b, bool start, bool write)
  */
 static void dmabuf_track(struct dmabuf *b)
 {
-	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_RW, .fd = -1 };
+	struct dma_buf_export_sync_file exp = {.flags = DMA_BUF_SYNC_RW, .fd = -1};
 
 	if (b->sync_fd >= 0)
 		close(b->sync_fd);
@@ -628,8 +645,8 @@ static void dmabuf_track(struct dmabuf *b)
  */
 static int dmabuf_wait(struct dmabuf *b)
 {
-	struct pollfd pfd = { .fd = b->fd, .events = POLLOUT };
-	struct sync_file_info info = { 0 };
+	struct pollfd pfd = {.fd = b->fd, .events = POLLOUT};
+	struct sync_file_info info = {0};
 	int ret;
 
 	if (b->sync_fd >= 0) {
@@ -650,7 +667,9 @@ static int dmabuf_wait(struct dmabuf *b)
 static int ffs_transfer(int ep, struct dmabuf *b, size_t len, uint32_t flags)
 {
 	struct usb_ffs_dmabuf_transfer_req req = {
-		.fd = b->fd, .flags = flags, .length = len,
+		.fd = b->fd,
+		.flags = flags,
+		.length = len,
 	};
 	int ret = ioctl(ep, FUNCTIONFS_DMABUF_TRANSFER, &req);
 
@@ -661,12 +680,12 @@ static int ffs_transfer(int ep, struct dmabuf *b, size_t len, uint32_t flags)
 
 struct gadget_job {
 	struct link *l;
-	bool in;		/* device to host */
-	bool dmabuf;		/* DMABUF TRANSFER, else write()/read() */
+	bool in;     /* device to host */
+	bool dmabuf; /* DMABUF TRANSFER, else write()/read() */
 	size_t total;
-	int depth;		/* DMABUFs in flight */
+	int depth; /* DMABUFs in flight */
 	bool pattern;
-	struct dmabuf *bufs;	/* depth of them, attached to the endpoint */
+	struct dmabuf *bufs; /* depth of them, attached to the endpoint */
 	int err;
 	long bad_offset;
 };
@@ -691,12 +710,13 @@ static void *gadget_run(void *arg)
 	int ep = j->in ? j->l->ep_in : j->l->ep_out;
 	size_t nblocks = j->total / XFER_BLOCK, i;
 	char *buf = NULL;
-	ssize_t n;
 	int ret;
 
 	if (!j->dmabuf) {
 		buf = malloc(XFER_BLOCK);
 		for (i = 0; buf && i < nblocks; i++) {
+			ssize_t n;
+
 			if (j->in && j->pattern)
 				fill_pattern(buf, XFER_BLOCK, i * XFER_BLOCK / 4);
 			n = j->in ? write(ep, buf, XFER_BLOCK) : read(ep, buf, XFER_BLOCK);
@@ -707,7 +727,8 @@ static void *gadget_run(void *arg)
 				break;
 			}
 			if (!j->in && j->pattern &&
-			    (j->bad_offset = check_pattern(buf, XFER_BLOCK, i * XFER_BLOCK / 4)) >= 0) {
+			    (j->bad_offset = check_pattern(buf, XFER_BLOCK, i * XFER_BLOCK / 4)) >=
+				    0) {
 				j->bad_offset += i * XFER_BLOCK;
 				j->err = 1;
 				break;
@@ -762,12 +783,23 @@ static double run_stream(struct link *l, bool in, bool dmabuf, struct dmabuf *bu
 			 size_t total, size_t urb_len, bool pattern)
 {
 	struct gadget_job g = {
-		.l = l, .in = in, .dmabuf = dmabuf, .total = total, .depth = depth,
-		.pattern = pattern, .bufs = bufs, .bad_offset = -1,
+		.l = l,
+		.in = in,
+		.dmabuf = dmabuf,
+		.total = total,
+		.depth = depth,
+		.pattern = pattern,
+		.bufs = bufs,
+		.bad_offset = -1,
 	};
 	struct host_job h = {
-		.l = l, .in = in, .total = total, .urb_len = urb_len, .depth = 4,
-		.pattern = pattern, .bad_offset = -1,
+		.l = l,
+		.in = in,
+		.total = total,
+		.urb_len = urb_len,
+		.depth = 4,
+		.pattern = pattern,
+		.bad_offset = -1,
 	};
 	pthread_t gt, ht;
 	double t0 = now_s(), t;
@@ -838,7 +870,7 @@ static void phase_no_sg(struct dmabuf *bufs)
 		goto out;
 	}
 	expect_errno(ERRNO_OF(ioctl(l.ep_in, FUNCTIONFS_DMABUF_ATTACH, &bufs[0].fd)), EPERM,
-		  "sg_supported=0: ATTACH refused with EPERM");
+		     "sg_supported=0: ATTACH refused with EPERM");
 	tap_ok(run_stream(&l, true, false, NULL, 0, 4 * XFER_BLOCK, 256 * 1024, true) >= 0,
 	       "sg_supported=0: write() bulk IN 4 MiB pattern exact");
 	link_down(&l);
@@ -857,21 +889,21 @@ static void errno_matrix(struct link *l, struct dmabuf *bufs)
 	int nb, ret;
 
 	expect_errno(ERRNO_OF(ioctl(l->ep0, FUNCTIONFS_DMABUF_ATTACH, &b->fd)), ENOTTY,
-		  "ATTACH on ep0: ENOTTY");
+		     "ATTACH on ep0: ENOTTY");
 	expect_errno(ERRNO_OF(ioctl(l->ep_in, FUNCTIONFS_DMABUF_ATTACH, &l->ep0)), EINVAL,
-		  "ATTACH of a fd that is not a DMABUF: EINVAL");
+		     "ATTACH of a fd that is not a DMABUF: EINVAL");
 	expect_errno(ERRNO_OF(ioctl(l->ep_in, FUNCTIONFS_DMABUF_ATTACH, &b->fd)), 0,
-		    "ATTACH on bulk IN succeeds");
+		     "ATTACH on bulk IN succeeds");
 	expect_errno(ERRNO_OF(ffs_transfer(l->ep_in, b, b->size + 1, 0)), EINVAL,
-		  "TRANSFER length > DMABUF size: EINVAL");
+		     "TRANSFER length > DMABUF size: EINVAL");
 	expect_errno(ERRNO_OF(ffs_transfer(l->ep_in, b, 0, 0)), EINVAL,
-		  "TRANSFER length 0: EINVAL");
+		     "TRANSFER length 0: EINVAL");
 	expect_errno(ERRNO_OF(ffs_transfer(l->ep_in, b, b->size, 1)), EINVAL,
-		  "TRANSFER unknown flags: EINVAL");
+		     "TRANSFER unknown flags: EINVAL");
 	expect_errno(ERRNO_OF(ffs_transfer(l->ep_in, other, other->size, 0)), EPERM,
-		  "TRANSFER of a DMABUF not attached: EPERM");
+		     "TRANSFER of a DMABUF not attached: EPERM");
 	expect_errno(ERRNO_OF(ioctl(l->ep_in, FUNCTIONFS_DMABUF_DETACH, &other->fd)), EPERM,
-		  "DETACH of a DMABUF not attached: EPERM");
+		     "DETACH of a DMABUF not attached: EPERM");
 
 	/*
 	 * Detach while in flight: the host reads nothing, so it stays queued.
@@ -891,10 +923,10 @@ static void errno_matrix(struct link *l, struct dmabuf *bufs)
 	ret = dmabuf_wait(b);
 	tap_ok(ret == 1, "the cancelled transfer's fence is signalled (%d)", ret);
 	expect_errno(ERRNO_OF(ioctl(l->ep_in, FUNCTIONFS_DMABUF_DETACH, &b->fd)), EPERM,
-		  "second DETACH: EPERM");
+		     "second DETACH: EPERM");
 
 	/* Endpoint not enabled: the host unconfigures the device. */
-	ioctl(l->usb, USBDEVFS_RELEASEINTERFACE, &(unsigned int){ 0 });
+	ioctl(l->usb, USBDEVFS_RELEASEINTERFACE, &(unsigned int){0});
 	config = 0;
 	expect_errno(ERRNO_OF(ioctl(l->usb, USBDEVFS_SETCONFIGURATION, &config)), 0,
 		     "host sets configuration 0");
@@ -902,12 +934,12 @@ static void errno_matrix(struct link *l, struct dmabuf *bufs)
 	nb = open(FFS_MOUNT "/ep1", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	ioctl(nb, FUNCTIONFS_DMABUF_ATTACH, &b->fd);
 	expect_errno(ERRNO_OF(ffs_transfer(nb, b, b->size, 0)), EAGAIN,
-		  "TRANSFER on a disabled endpoint, O_NONBLOCK: EAGAIN");
+		     "TRANSFER on a disabled endpoint, O_NONBLOCK: EAGAIN");
 	close(nb);
 	config = 1;
 	ret = ERRNO_OF(ioctl(l->usb, USBDEVFS_SETCONFIGURATION, &config));
 	if (!ret)
-		ret = ERRNO_OF(ioctl(l->usb, USBDEVFS_CLAIMINTERFACE, &(unsigned int){ 0 }));
+		ret = ERRNO_OF(ioctl(l->usb, USBDEVFS_CLAIMINTERFACE, &(unsigned int){0}));
 	expect_errno(ret, 0, "host sets configuration 1 again, interface claimed");
 	usleep(200000);
 }
@@ -919,20 +951,21 @@ static void errno_matrix(struct link *l, struct dmabuf *bufs)
  */
 static void bench_link(struct link *l, struct dmabuf *bufs, const char *sp)
 {
-	static const int depths[] = { NUM_BLOCKS, 1 };
-	int dir, i, ep;
-	bool in;
+	static const int depths[] = {NUM_BLOCKS, 1};
+	int dir, i;
 	double t;
 
 	for (dir = 0; dir < 2; dir++) {
-		in = dir == 0;
-		ep = in ? l->ep_in : l->ep_out;
+		bool in = dir == 0;
+		int ep = in ? l->ep_in : l->ep_out;
+
 		attach_all(ep, bufs, NUM_BLOCKS);
 		for (i = 0; i < 2; i++) {
 			t = run_stream(l, in, true, bufs, depths[i], 64 * XFER_BLOCK, 256 * 1024,
 				       false);
 			if (t > 0)
-				tap_diag("bench %s bulk %s: DMABUF TRANSFER, %d x 1 MiB in flight: %.1f MiB/s",
+				tap_diag("bench %s bulk %s: DMABUF TRANSFER, %d x 1 MiB in flight: "
+					 "%.1f MiB/s",
 					 sp, in ? "IN" : "OUT", depths[i], 64 / t);
 		}
 		detach_all(ep, bufs, NUM_BLOCKS);
@@ -971,7 +1004,8 @@ static void phase_sg(struct dmabuf *bufs, bool super, bool matrix, bool bench)
 
 	tap_ok(attach_all(l.ep_out, bufs, NUM_BLOCKS), "%s: ATTACH %d DMABUFs on bulk OUT", sp,
 	       NUM_BLOCKS);
-	tap_ok(run_stream(&l, false, true, bufs, NUM_BLOCKS, 16 * XFER_BLOCK, 256 * 1024, true) >= 0,
+	tap_ok(run_stream(&l, false, true, bufs, NUM_BLOCKS, 16 * XFER_BLOCK, 256 * 1024, true) >=
+		       0,
 	       "%s: DMABUF bulk OUT 16 MiB, sg URBs: pattern exact", sp);
 	tap_ok(run_stream(&l, false, true, bufs, NUM_BLOCKS, 4 * XFER_BLOCK, 16 * 1024, true) >= 0,
 	       "%s: DMABUF bulk OUT 4 MiB, linear URBs: pattern exact", sp);
