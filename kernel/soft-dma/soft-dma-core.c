@@ -581,6 +581,30 @@ const char *izc_soft_dma_port_chan_name(struct izc_sample_port *port)
 }
 EXPORT_SYMBOL_NS_GPL(izc_soft_dma_port_chan_name, IIO_ZEROCOPY);
 
+/**
+ * izc_soft_dma_port_kick - the port can move data again
+ * @port: a registered port
+ *
+ * A port with an avail() callback calls this when avail() may have grown
+ * from 0, so that a channel waiting for it looks again.
+ *
+ * Context: any; takes the channel's spinlock.
+ */
+void izc_soft_dma_port_kick(struct izc_sample_port *port)
+{
+	struct izc_sdma_chan *c = READ_ONCE(port->chan);
+	unsigned long flags;
+
+	if (!c)
+		return;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (c->port == port)
+		izc_sdma_kick_locked(c);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(izc_soft_dma_port_kick, IIO_ZEROCOPY);
+
 /* ---- debugfs ----------------------------------------------------------- */
 
 static unsigned int izc_sdma_list_count(struct list_head *list)

@@ -7,9 +7,9 @@
  *  1. gives back descriptors terminated since the last step (callback_result
  *     with DMA_TRANS_ABORTED),
  *  2. if the clock runs: finds out how many bytes are due (paced) and moves
- *     at most IZC_SDMA_STEP_MAX of them into or out of the active
- *     descriptor, a page at a time, or accounts them as lost when no
- *     descriptor is queued,
+ *     at most IZC_SDMA_STEP_MAX of them (and at most what the port's
+ *     avail() allows) into or out of the active descriptor, a page at a
+ *     time, or accounts them as lost when no descriptor is queued,
  *  3. completes the descriptor when its last byte moved.
  * Between steps the thread sleeps with hrtimer precision until the next
  * batch of bytes is due, or until issue_pending/terminate wakes it.
@@ -351,6 +351,21 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 		}
 	}
 	n = min_t(u64, min_t(size_t, n, IZC_SDMA_STEP_MAX), avail);
+
+	/*
+	 * Flow control: the port may not be able to take or give that much
+	 * now. Nothing is lost while we wait; the port kicks us when ready.
+	 * A kick between this call and our sleep is not missed: the kick flag
+	 * was cleared at the top of this step and the thread checks it again
+	 * before it sleeps.
+	 */
+	if (port->ops->avail) {
+		size_t ready = port->ops->avail(port);
+
+		if (!ready)
+			return false;
+		n = min(n, ready);
+	}
 
 	if (clk.mode == IZC_SOFT_DMA_NULL) {
 		port->ops->skip(port, n, false);

@@ -48,12 +48,23 @@ enum izc_soft_dma_data_mode {
  *	was queued (@lost true: capture overrun / transmit underflow, the
  *	converter counts it and, for transmit, emits its idle value).
  *
+ * @avail: optional flow control: how many bytes the port can produce
+ *	(capture) or consume (transmit) right now; SIZE_MAX when it is not
+ *	limited. The engine never moves more than this into or out of a
+ *	descriptor (fill, drain and skip with @lost false); when it is 0 the
+ *	engine waits, without losing anything, until the port calls
+ *	izc_soft_dma_port_kick(). A paced clock keeps running meanwhile: the
+ *	bytes that became due are moved as soon as the port is ready again.
+ *	Gaps (no descriptor queued) do not ask: @skip(len, true) is called
+ *	whatever @avail says. Same context rules as @fill.
+ *
  * A capture port implements @fill and @skip, a transmit port @drain and @skip.
  */
 struct izc_sample_port_ops {
 	void (*fill)(struct izc_sample_port *port, void *dst, size_t len);
 	void (*drain)(struct izc_sample_port *port, const void *src, size_t len);
 	void (*skip)(struct izc_sample_port *port, size_t len, bool lost);
+	size_t (*avail)(struct izc_sample_port *port);
 };
 
 /**
@@ -108,5 +119,6 @@ void izc_soft_dma_port_unregister(struct izc_sample_port *port);
 int devm_izc_soft_dma_port_register(struct device *dev, const char *slave_name,
 				    struct izc_sample_port *port);
 const char *izc_soft_dma_port_chan_name(struct izc_sample_port *port);
+void izc_soft_dma_port_kick(struct izc_sample_port *port);
 
 #endif /* __IZC_SOFT_DMA_H__ */
