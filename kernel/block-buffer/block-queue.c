@@ -1095,17 +1095,22 @@ static void izc_queue_release(struct iio_buffer *buffer)
 	schedule_work(&izc_free_work);
 }
 
-const struct iio_buffer_access_funcs izc_block_queue_access = {
-	.read = izc_queue_read,
-	.write = izc_queue_write,
-	.data_available = izc_queue_usage,
-	.space_available = izc_queue_usage,
-	.request_update = izc_queue_request_update,
-	.set_bytes_per_datum = izc_queue_set_bytes_per_datum,
-	.set_length = izc_queue_set_length,
-	.enable = izc_queue_enable,
-	.disable = izc_queue_disable,
-	.release = izc_queue_release,
+/* What every block queue does: fileio and the buffer's life cycle. */
+#define IZC_BLOCK_QUEUE_FILEIO_FUNCS				\
+	.read = izc_queue_read,					\
+	.write = izc_queue_write,				\
+	.data_available = izc_queue_usage,			\
+	.space_available = izc_queue_usage,			\
+	.request_update = izc_queue_request_update,		\
+	.set_bytes_per_datum = izc_queue_set_bytes_per_datum,	\
+	.set_length = izc_queue_set_length,			\
+	.enable = izc_queue_enable,				\
+	.disable = izc_queue_disable,				\
+	.release = izc_queue_release,				\
+	.modes = INDIO_BUFFER_HARDWARE
+
+static const struct iio_buffer_access_funcs izc_block_queue_access = {
+	IZC_BLOCK_QUEUE_FILEIO_FUNCS,
 
 	.attach_dmabuf = izc_queue_attach_dmabuf,
 	.detach_dmabuf = izc_queue_detach_dmabuf,
@@ -1113,8 +1118,15 @@ const struct iio_buffer_access_funcs izc_block_queue_access = {
 	.get_dma_dev = izc_queue_get_dma_dev,
 	.lock_queue = izc_queue_lock,
 	.unlock_queue = izc_queue_unlock,
+};
 
-	.modes = INDIO_BUFFER_HARDWARE,
+/*
+ * Without the DMABUF operations the IIO core refuses
+ * IIO_BUFFER_DMABUF_ATTACH_IOCTL with -EPERM: a buffer that offers fileio
+ * only, as many upstream drivers' buffers do.
+ */
+static const struct iio_buffer_access_funcs izc_block_queue_access_fileio = {
+	IZC_BLOCK_QUEUE_FILEIO_FUNCS,
 };
 
 /**
@@ -1125,13 +1137,15 @@ const struct iio_buffer_access_funcs izc_block_queue_access = {
  * @align: transfer length granularity in bytes, at least 1
  * @max_seg: largest segment the DMA takes, a multiple of @align
  * @cyclic_ok: the DMA side can repeat a block (output buffers)
+ * @dmabuf: offer the DMABUF interface; without it the buffer does fileio
+ *	only
  *
  * The queue holds the buffer reference from iio_buffer_init(); drop it with
  * iio_buffer_put() after izc_block_queue_teardown().
  */
 void izc_block_queue_init(struct izc_block_queue *queue, struct device *dma_dev,
 			  const struct izc_block_queue_ops *ops, size_t align,
-			  size_t max_seg, bool cyclic_ok)
+			  size_t max_seg, bool cyclic_ok, bool dmabuf)
 {
 	/* Dropped when the queue is freed (izc_queue_free()). */
 	__module_get(THIS_MODULE);
@@ -1149,7 +1163,8 @@ void izc_block_queue_init(struct izc_block_queue *queue, struct device *dma_dev,
 
 	queue->buffer.length = IZC_DEFAULT_LENGTH;
 	queue->buffer.watermark = IZC_DEFAULT_WATERMARK;
-	queue->buffer.access = &izc_block_queue_access;
+	queue->buffer.access = dmabuf ? &izc_block_queue_access :
+					&izc_block_queue_access_fileio;
 	iio_buffer_init(&queue->buffer);
 }
 

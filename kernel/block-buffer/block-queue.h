@@ -224,10 +224,8 @@ struct izc_block_queue {
 
 void izc_block_queue_init(struct izc_block_queue *queue, struct device *dma_dev,
 			  const struct izc_block_queue_ops *ops, size_t align,
-			  size_t max_seg, bool cyclic_ok);
+			  size_t max_seg, bool cyclic_ok, bool dmabuf);
 void izc_block_queue_teardown(struct izc_block_queue *queue);
 void izc_block_done(struct izc_block *block, size_t bytes, int status);
-
-extern const struct iio_buffer_access_funcs izc_block_queue_access;
 
 #endif /* __IZC_BLOCK_QUEUE_H__ */

@@ -212,11 +212,12 @@ static size_t izc_dmaengine_align(const struct dma_slave_caps *caps)
 }
 
 /**
- * izc_dmaengine_buffer_setup() - give an IIO device a dmaengine block buffer
+ * izc_dmaengine_buffer_setup_ext() - give an IIO device a dmaengine block buffer
  * @dev: the device whose DMA channel to request (usually the parent)
  * @indio_dev: the IIO device to attach the buffer to
  * @channel: the slave channel name, as for dma_request_chan() ("rx", "tx")
  * @dir: IIO_BUFFER_DIRECTION_IN (capture) or IIO_BUFFER_DIRECTION_OUT
+ * @flags: IZC_DMAENGINE_BUFFER_* (0 for the full buffer)
  *
  * Requests the channel, checks that it can do @dir (-EINVAL otherwise) and
  * can be terminated (-EOPNOTSUPP otherwise), builds the buffer (fileio and
@@ -226,10 +227,11 @@ static size_t izc_dmaengine_align(const struct dma_slave_caps *caps)
  *
  * Return: the buffer, or an ERR_PTR().
  */
-struct iio_buffer *izc_dmaengine_buffer_setup(struct device *dev,
-					      struct iio_dev *indio_dev,
-					      const char *channel,
-					      enum iio_buffer_direction dir)
+struct iio_buffer *izc_dmaengine_buffer_setup_ext(struct device *dev,
+						  struct iio_dev *indio_dev,
+						  const char *channel,
+						  enum iio_buffer_direction dir,
+						  unsigned int flags)
 {
 	struct izc_dmaengine_buffer *dmaengine_buffer;
 	struct dma_slave_caps caps;
@@ -248,6 +250,11 @@ struct iio_buffer *izc_dmaengine_buffer_setup(struct device *dev,
 	if (IS_ERR(chan)) {
 		ret = PTR_ERR(chan);
 		goto err_free_buffer;
+	}
+
+	if (flags & ~IZC_DMAENGINE_BUFFER_NO_DMABUF) {
+		ret = -EINVAL;
+		goto err_release_chan;
 	}
 
 	ret = dma_get_slave_caps(chan, &caps);
@@ -291,7 +298,8 @@ struct iio_buffer *izc_dmaengine_buffer_setup(struct device *dev,
 	INIT_LIST_HEAD(&dmaengine_buffer->active);
 
 	izc_block_queue_init(&dmaengine_buffer->queue, dma_dev,
-			     &izc_dmaengine_ops, align, max_seg, cyclic_ok);
+			     &izc_dmaengine_ops, align, max_seg, cyclic_ok,
+			     !(flags & IZC_DMAENGINE_BUFFER_NO_DMABUF));
 	buffer = &dmaengine_buffer->queue.buffer;
 	buffer->direction = dir;
 	buffer->attrs = izc_dmaengine_buffer_attrs;
@@ -312,6 +320,24 @@ err_release_chan:
 err_free_buffer:
 	kfree(dmaengine_buffer);
 	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(izc_dmaengine_buffer_setup_ext, IIO_ZEROCOPY);
+
+/**
+ * izc_dmaengine_buffer_setup() - izc_dmaengine_buffer_setup_ext(), no flags
+ * @dev: the device whose DMA channel to request (usually the parent)
+ * @indio_dev: the IIO device to attach the buffer to
+ * @channel: the slave channel name, as for dma_request_chan() ("rx", "tx")
+ * @dir: IIO_BUFFER_DIRECTION_IN (capture) or IIO_BUFFER_DIRECTION_OUT
+ *
+ * Return: the buffer (fileio and DMABUF), or an ERR_PTR().
+ */
+struct iio_buffer *izc_dmaengine_buffer_setup(struct device *dev,
+					      struct iio_dev *indio_dev,
+					      const char *channel,
+					      enum iio_buffer_direction dir)
+{
+	return izc_dmaengine_buffer_setup_ext(dev, indio_dev, channel, dir, 0);
 }
 EXPORT_SYMBOL_NS_GPL(izc_dmaengine_buffer_setup, IIO_ZEROCOPY);
 
@@ -345,15 +371,43 @@ static void izc_dmaengine_buffer_devm_teardown(void *buffer)
 }
 
 /**
+ * devm_izc_dmaengine_buffer_setup_ext() - izc_dmaengine_buffer_setup_ext(), managed
+ * @dev: the device whose DMA channel to request; owns the buffer's lifetime
+ * @indio_dev: the IIO device to attach the buffer to
+ * @channel: the slave channel name ("rx", "tx", ...)
+ * @dir: IIO_BUFFER_DIRECTION_IN or IIO_BUFFER_DIRECTION_OUT
+ * @flags: IZC_DMAENGINE_BUFFER_* (0 for the full buffer)
+ *
+ * The teardown runs when @dev is unbound; call this before
+ * devm_iio_device_register() so that the device is unregistered (and its
+ * buffer disabled) before the buffer is torn down.
+ *
+ * Return: 0 or a negative errno.
+ */
+int devm_izc_dmaengine_buffer_setup_ext(struct device *dev,
+					struct iio_dev *indio_dev,
+					const char *channel,
+					enum iio_buffer_direction dir,
+					unsigned int flags)
+{
+	struct iio_buffer *buffer;
+
+	buffer = izc_dmaengine_buffer_setup_ext(dev, indio_dev, channel, dir,
+						flags);
+	if (IS_ERR(buffer))
+		return PTR_ERR(buffer);
+
+	return devm_add_action_or_reset(dev, izc_dmaengine_buffer_devm_teardown,
+					buffer);
+}
+EXPORT_SYMBOL_NS_GPL(devm_izc_dmaengine_buffer_setup_ext, IIO_ZEROCOPY);
+
+/**
  * devm_izc_dmaengine_buffer_setup() - izc_dmaengine_buffer_setup(), managed
  * @dev: the device whose DMA channel to request; owns the buffer's lifetime
  * @indio_dev: the IIO device to attach the buffer to
  * @channel: the slave channel name ("rx", "tx", ...)
  * @dir: IIO_BUFFER_DIRECTION_IN or IIO_BUFFER_DIRECTION_OUT
- *
- * The teardown runs when @dev is unbound; call this before
- * devm_iio_device_register() so that the device is unregistered (and its
- * buffer disabled) before the buffer is torn down.
  *
  * Return: 0 or a negative errno.
  */
@@ -362,13 +416,7 @@ int devm_izc_dmaengine_buffer_setup(struct device *dev,
 				    const char *channel,
 				    enum iio_buffer_direction dir)
 {
-	struct iio_buffer *buffer;
-
-	buffer = izc_dmaengine_buffer_setup(dev, indio_dev, channel, dir);
-	if (IS_ERR(buffer))
-		return PTR_ERR(buffer);
-
-	return devm_add_action_or_reset(dev, izc_dmaengine_buffer_devm_teardown,
-					buffer);
+	return devm_izc_dmaengine_buffer_setup_ext(dev, indio_dev, channel, dir,
+						   0);
 }
 EXPORT_SYMBOL_NS_GPL(devm_izc_dmaengine_buffer_setup, IIO_ZEROCOPY);
