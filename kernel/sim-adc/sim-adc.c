@@ -23,9 +23,20 @@
  *  overrun_events	gaps: times the application had no block queued
  *			while samples were due
  *  overrun_samples	frames (scans) lost in those gaps
+ *  loopback_source	label of the simulated DAC wired to this ADC
+ *			(izc_sim_dac's loopback_adc), or "none"
  * Channel attributes: in_voltageN_waveform (counter, sine, ramp, noise),
  * in_voltage_waveform_available, in_voltageN_waveform_period (frames of one
  * sine or ramp period, 2..2^24).
+ *
+ * Loopback (loopback.c): while a DAC is paired, a stream captures what the
+ * DAC emits instead of the waveform generator; the choice is made when the
+ * buffer is enabled.
+ *
+ * The "dmabuf" module parameter (and the third number of new_device) builds
+ * instances whose buffer offers read() only: the IIO core then refuses
+ * IIO_BUFFER_DMABUF_ATTACH_IOCTL with -EPERM, which lets applications test
+ * their fallback to fileio.
  * sampling_frequency and dma_mode can only change while the buffer is
  * disabled (-EBUSY otherwise); the waveform settings at any time.
  *
@@ -54,6 +65,7 @@
 #include <izc/buffer-dmaengine.h>
 #include <izc/soft-dma.h>
 
+#include "loopback.h"
 #include "waveform.h"
 
 #define IZC_SIM_ADC_NAME	"izc-sim-adc"
@@ -79,14 +91,21 @@ module_param(sampling_frequency, uint, 0444);
 MODULE_PARM_DESC(sampling_frequency,
 		 "initial sampling frequency in S/s, 0 unpaced (default 1000000)");
 
+static bool dmabuf = true;
+module_param(dmabuf, bool, 0444);
+MODULE_PARM_DESC(dmabuf,
+		 "instances created at load offer DMABUF (default 1); 0: read() only");
+
 /**
  * struct izc_sim_adc_pdata - how an instance is built
  * @channels: number of channels
  * @bits: storage bits per sample
+ * @dmabuf: the buffer offers the DMABUF interface
  */
 struct izc_sim_adc_pdata {
 	unsigned int channels;
 	unsigned int bits;
+	bool dmabuf;
 };
 
 /**
@@ -96,15 +115,19 @@ struct izc_sim_adc_pdata {
  * @rate: sampling frequency in S/s, 0 unpaced
  * @mode: DMA data mode
  * @overrun_samples: frames lost in overruns
+ * @link: the loopback wire from a DAC
+ * @looped: the current stream captures @link, not @gen
  * @chans: channel specs
  *
  * Locking: @rate and @mode, and the stream fields of @gen and @port
  * (frame size, rate, mode, position) only change with the IIO device's
  * direct mode claimed or from update_scan_mode, which the IIO core runs under
  * the same lock (mlock) while it enables the buffer: never while streaming.
- * While streaming only the DMA engine's worker calls fill()/skip(), one at a
- * time. Waveform settings (@gen.ch[].type, .period) are single words written
- * with WRITE_ONCE and read once per fill(). The counters are atomics.
+ * @looped follows the same rule. While streaming only the DMA engine's
+ * worker calls fill()/skip()/avail(), one at a time. @link has its own
+ * lock. Waveform settings (@gen.ch[].type, .period) are single words
+ * written with WRITE_ONCE and read once per fill(). The counters are
+ * atomics.
  */
 struct izc_sim_adc {
 	struct izc_sample_port port;
@@ -112,6 +135,8 @@ struct izc_sim_adc {
 	unsigned int rate;
 	enum izc_soft_dma_data_mode mode;
 	atomic64_t overrun_samples;
+	struct izc_sim_link link;
+	bool looped;
 	struct iio_chan_spec chans[IZC_SIM_ADC_MAX_CHANS];
 };
 
@@ -130,7 +155,15 @@ static struct izc_sim_adc *port_to_adc(struct izc_sample_port *port)
 static void izc_sim_adc_fill(struct izc_sample_port *port, void *dst,
 			     size_t len)
 {
-	izc_wavegen_fill(&port_to_adc(port)->gen, dst, len);
+	struct izc_sim_adc *adc = port_to_adc(port);
+
+	if (adc->looped) {
+		izc_sim_link_adc_fill(&adc->link, dst, len);
+		/* the frame index still counts, as for the generator */
+		izc_wavegen_skip(&adc->gen, len);
+	} else {
+		izc_wavegen_fill(&adc->gen, dst, len);
+	}
 }
 
 static void izc_sim_adc_skip(struct izc_sample_port *port, size_t len,
@@ -140,13 +173,24 @@ static void izc_sim_adc_skip(struct izc_sample_port *port, size_t len,
 
 	/* the converter kept sampling: the frame index moves on */
 	izc_wavegen_skip(&adc->gen, len);
+	if (adc->looped)
+		izc_sim_link_adc_fill(&adc->link, NULL, len);
 	if (lost && adc->gen.frame_bytes)
 		atomic64_add(len / adc->gen.frame_bytes, &adc->overrun_samples);
+}
+
+/* Looped: as much as the DAC delivered; the generator never runs dry. */
+static size_t izc_sim_adc_avail(struct izc_sample_port *port)
+{
+	struct izc_sim_adc *adc = port_to_adc(port);
+
+	return adc->looped ? izc_sim_link_adc_avail(&adc->link) : SIZE_MAX;
 }
 
 static const struct izc_sample_port_ops izc_sim_adc_port_ops = {
 	.fill = izc_sim_adc_fill,
 	.skip = izc_sim_adc_skip,
+	.avail = izc_sim_adc_avail,
 };
 
 /* ---- IIO ------------------------------------------------------------------ */
@@ -167,6 +211,32 @@ static int izc_sim_adc_update_scan_mode(struct iio_dev *indio_dev,
 
 	return 0;
 }
+
+/* The stream's source is chosen here, before the DMA starts. */
+static int izc_sim_adc_preenable(struct iio_dev *indio_dev)
+{
+	struct izc_sim_adc *adc = iio_priv(indio_dev);
+
+	adc->looped = izc_sim_link_adc_start(&adc->link,
+					     indio_dev->active_scan_mask,
+					     adc->rate != 0);
+	return 0;
+}
+
+/* After the buffer is disabled: the DMA has stopped. */
+static int izc_sim_adc_postdisable(struct iio_dev *indio_dev)
+{
+	struct izc_sim_adc *adc = iio_priv(indio_dev);
+
+	izc_sim_link_adc_stop(&adc->link);
+	adc->looped = false;
+	return 0;
+}
+
+static const struct iio_buffer_setup_ops izc_sim_adc_setup_ops = {
+	.preenable = izc_sim_adc_preenable,
+	.postdisable = izc_sim_adc_postdisable,
+};
 
 static int izc_sim_adc_read_raw(struct iio_dev *indio_dev,
 				const struct iio_chan_spec *chan, int *val,
@@ -311,6 +381,14 @@ static ssize_t dma_mode_store(struct device *dev,
 	return len;
 }
 
+static ssize_t loopback_source_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct izc_sim_adc *adc = iio_priv(dev_to_iio_dev(dev));
+
+	return izc_sim_link_show_dac(&adc->link, buf);
+}
+
 static ssize_t dma_channel_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -354,6 +432,7 @@ static ssize_t izc_sim_adc_stat_show(struct device *dev,
 static IIO_DEVICE_ATTR_RW(dma_mode, 0);
 static IIO_CONST_ATTR(dma_mode_available, "touch null");
 static IIO_DEVICE_ATTR_RO(dma_channel, 0);
+static IIO_DEVICE_ATTR_RO(loopback_source, 0);
 static IIO_DEVICE_ATTR(blocks_completed, 0444, izc_sim_adc_stat_show, NULL,
 		       IZC_SIM_ADC_BLOCKS);
 static IIO_DEVICE_ATTR(bytes_completed, 0444, izc_sim_adc_stat_show, NULL,
@@ -371,6 +450,7 @@ static struct attribute *izc_sim_adc_attrs[] = {
 	&iio_dev_attr_bytes_completed.dev_attr.attr,
 	&iio_dev_attr_overrun_events.dev_attr.attr,
 	&iio_dev_attr_overrun_samples.dev_attr.attr,
+	&iio_dev_attr_loopback_source.dev_attr.attr,
 	NULL
 };
 
@@ -410,6 +490,11 @@ static void izc_sim_adc_init_chans(struct izc_sim_adc *adc,
 	}
 }
 
+static void izc_sim_adc_link_del(void *link)
+{
+	izc_sim_link_del(link);
+}
+
 static int izc_sim_adc_probe(struct platform_device *pdev)
 {
 	const struct izc_sim_adc_pdata *pdata = dev_get_platdata(&pdev->dev);
@@ -442,6 +527,7 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	if (!indio_dev->label)
 		return -ENOMEM;
 	indio_dev->info = &izc_sim_adc_info;
+	indio_dev->setup_ops = &izc_sim_adc_setup_ops;
 	indio_dev->modes = INDIO_BUFFER_HARDWARE;
 	indio_dev->channels = adc->chans;
 	indio_dev->num_channels = pdata->channels;
@@ -450,8 +536,18 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	if (ret)
 		return dev_err_probe(dev, ret, "sample port\n");
 
-	ret = devm_izc_dmaengine_buffer_setup(dev, indio_dev, "rx",
-					      IIO_BUFFER_DIRECTION_IN);
+	/* Unpaired (the DAC module pins ours) before the port goes. */
+	izc_sim_link_init(&adc->link, &adc->port, indio_dev->label,
+			  pdata->channels, pdata->bits);
+	izc_sim_link_add(&adc->link);
+	ret = devm_add_action_or_reset(dev, izc_sim_adc_link_del, &adc->link);
+	if (ret)
+		return ret;
+
+	ret = devm_izc_dmaengine_buffer_setup_ext(dev, indio_dev, "rx",
+						  IIO_BUFFER_DIRECTION_IN,
+						  pdata->dmabuf ? 0 :
+						  IZC_DMAENGINE_BUFFER_NO_DMABUF);
 	if (ret)
 		return dev_err_probe(dev, ret, "DMA buffer\n");
 
@@ -470,9 +566,14 @@ static DEFINE_MUTEX(izc_sim_adc_list_lock);
 static LIST_HEAD(izc_sim_adc_list);
 static DEFINE_IDA(izc_sim_adc_ida);
 
-static int izc_sim_adc_create(unsigned int nchan, unsigned int bits)
+static int izc_sim_adc_create(unsigned int nchan, unsigned int bits,
+			      bool with_dmabuf)
 {
-	struct izc_sim_adc_pdata pdata = { .channels = nchan, .bits = bits };
+	struct izc_sim_adc_pdata pdata = {
+		.channels = nchan,
+		.bits = bits,
+		.dmabuf = with_dmabuf,
+	};
 	struct platform_device_info info = {
 		.name = IZC_SIM_ADC_NAME,
 		.data = &pdata,
@@ -538,22 +639,25 @@ static void izc_sim_adc_destroy_all(void)
 }
 
 /*
- * Runtime creation: echo "CHANNELS BITS" (or nothing for the module's
- * defaults) > /sys/bus/platform/drivers/izc-sim-adc/new_device. Devices go
- * away with the module.
+ * Runtime creation: echo "CHANNELS BITS [DMABUF]" (or nothing for the
+ * module's defaults) > /sys/bus/platform/drivers/izc-sim-adc/new_device;
+ * DMABUF 0 gives a read()-only buffer. Devices go away with the module.
  */
 static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 				size_t count)
 {
-	unsigned int nchan = channels, bits = sample_bits;
+	unsigned int nchan = channels, bits = sample_bits, with_dmabuf = dmabuf;
 	char tail;
-	int ret;
+	int n, ret;
 
-	if (!sysfs_streq(buf, "") &&
-	    sscanf(buf, "%u %u %c", &nchan, &bits, &tail) != 2)
-		return -EINVAL;
+	if (!sysfs_streq(buf, "")) {
+		n = sscanf(buf, "%u %u %u %c", &nchan, &bits, &with_dmabuf,
+			   &tail);
+		if (n < 2 || n > 3 || with_dmabuf > 1)
+			return -EINVAL;
+	}
 
-	ret = izc_sim_adc_create(nchan, bits);
+	ret = izc_sim_adc_create(nchan, bits, with_dmabuf);
 	return ret < 0 ? ret : count;
 }
 static DRIVER_ATTR_WO(new_device);
@@ -586,7 +690,7 @@ static int __init izc_sim_adc_init(void)
 		return ret;
 
 	for (i = 0; i < instances; i++) {
-		ret = izc_sim_adc_create(channels, sample_bits);
+		ret = izc_sim_adc_create(channels, sample_bits, dmabuf);
 		if (ret < 0)
 			goto err_destroy_all;
 	}
