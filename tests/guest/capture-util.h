@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared helpers of the capture-* guest tests: loading our modules, finding
+ * a simulated ADC through libizc, and checking the counter waveform of
+ * docs/sim-adc.md,
+ *
+ *	value(n, c) = (n + c * 2^(B - 4)) mod 2^B,
+ *
+ * n the frame index since enable, c the channel, B the storage bits (16|32),
+ * stored little endian. A checker carries n across calls, so data handed
+ * over in blocks is checked as one stream: a lost, duplicated or reordered
+ * frame anywhere, including at a block boundary, is a mismatch.
+ */
+#ifndef IZC_TESTS_CAPTURE_UTIL_H
+#define IZC_TESTS_CAPTURE_UTIL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "izc.h"
+#include "tap.h"
+
+/* Load izc_soft_dma, izc_block_buffer, izc_sim_adc (with @adc_params). */
+static inline int cap_load_modules(const char *adc_params)
+{
+	int ret = tap_load_module("izc_soft_dma", NULL);
+
+	if (!ret)
+		ret = tap_load_module("izc_block_buffer", NULL);
+	if (!ret)
+		ret = tap_load_module("izc_sim_adc", adc_params);
+	return ret;
+}
+
+/* An opened context with one ADC (found by id, label or name) and its buffer0. */
+struct cap_adc {
+	struct izc_context *ctx;
+	struct izc_device *dev;
+	struct izc_buffer *buf;
+	char node[64]; /* /dev/iio:deviceN */
+};
+
+static inline int cap_adc_open(struct cap_adc *a, const char *name)
+{
+	int ret = izc_context_open(NULL, NULL, &a->ctx);
+
+	if (ret)
+		return ret;
+	ret = izc_context_find_device(a->ctx, name, &a->dev);
+	if (!ret)
+		ret = izc_device_get_buffer(a->dev, 0, &a->buf);
+	if (ret) {
+		izc_context_close(a->ctx);
+		a->ctx = NULL;
+		return ret;
+	}
+	snprintf(a->node, sizeof(a->node), "/dev/%s", izc_device_id(a->dev));
+	return 0;
+}
+
+static inline void cap_adc_close(struct cap_adc *a)
+{
+	if (a->ctx)
+		izc_context_close(a->ctx);
+	a->ctx = NULL;
+}
+
+static inline long long cap_attr_ll(const struct cap_adc *a, const char *attr)
+{
+	long long v = -1;
+
+	if (izc_device_attr_read_ll(a->dev, attr, &v))
+		return -1;
+	return v;
+}
+
+/*
+ * Counter checker for packed frames of the channels in @mask (scan index
+ * order, B bits each, no padding: the sim ADC's frames).
+ */
+struct cap_check {
+	unsigned int chan[16];
+	unsigned int nch;
+	unsigned int bits;
+	size_t frame;	      /* bytes */
+	uint64_t n;	      /* next expected frame index */
+	uint64_t frames;      /* frames checked */
+	uint64_t gap_frames;  /* frames skipped (gap mode only) */
+	unsigned int gaps;    /* jumps seen (gap mode only) */
+	bool gap_mode;	      /* accept forward jumps of the counter */
+	uint64_t last_gap_at; /* frames checked when the last jump was seen */
+	unsigned int errors;
+};
+
+static inline void cap_check_init(struct cap_check *k, uint64_t mask, unsigned int bits)
+{
+	memset(k, 0, sizeof(*k));
+	for (unsigned int c = 0; c < 16; c++)
+		if (mask & (1ull << c))
+			k->chan[k->nch++] = c;
+	k->bits = bits;
+	k->frame = (size_t)k->nch * bits / 8;
+}
+
+static inline uint32_t cap_expect(const struct cap_check *k, uint64_t n, unsigned int c)
+{
+	uint64_t v = n + ((uint64_t)c << (k->bits - 4));
+
+	return k->bits == 16 ? (uint16_t)v : (uint32_t)v;
+}
+
+static inline uint32_t cap_load_le(const unsigned char *p, unsigned int bits)
+{
+	if (bits == 16)
+		return p[0] | p[1] << 8;
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void cap_mismatch(struct cap_check *k, unsigned int c, uint32_t got, uint32_t want)
+{
+	if (k->errors++ < 4)
+		tap_diag("frame %llu checked (stream index %llu) channel %u: 0x%x, want 0x%x",
+			 (unsigned long long)k->frames, (unsigned long long)k->n, c, got, want);
+}
+
+/*
+ * Check @bytes (whole frames) of frames. In gap mode a frame whose first
+ * channel is ahead of the expected value is taken as a forward jump over
+ * lost frames (counted in gap_frames); every other channel of the frame must
+ * then agree. Returns true if everything matched.
+ */
+static inline bool cap_check_data(struct cap_check *k, const void *data, size_t bytes)
+{
+	const unsigned char *p = data;
+	size_t nframes = bytes / k->frame;
+	unsigned int errors = k->errors;
+	unsigned int sb = k->bits / 8;
+	uint64_t mod = k->bits == 16 ? 0x10000ull : 0x100000000ull;
+
+	if (bytes % k->frame) {
+		tap_diag("%zu bytes are not whole frames of %zu", bytes, k->frame);
+		k->errors++;
+		return false;
+	}
+	for (size_t f = 0; f < nframes; f++, p += k->frame) {
+		if (k->gap_mode) {
+			uint32_t v0 = cap_load_le(p, k->bits);
+			uint64_t d = (v0 - cap_expect(k, k->n, k->chan[0]) + mod) % mod;
+
+			if (d) {
+				k->gaps++;
+				k->gap_frames += d;
+				k->n += d;
+				k->last_gap_at = k->frames + 1;
+			}
+		}
+		for (unsigned int i = 0; i < k->nch; i++) {
+			uint32_t got = cap_load_le(p + i * sb, k->bits);
+			uint32_t want = cap_expect(k, k->n, k->chan[i]);
+
+			if (got != want)
+				cap_mismatch(k, k->chan[i], got, want);
+		}
+		k->n++;
+		k->frames++;
+		if (k->errors > errors + 16)
+			return false;
+	}
+	return k->errors == errors;
+}
+
+/*
+ * Check one channel demultiplexed into @vals (@count packed samples of
+ * bits / 8 bytes) against the counter from frame index @n0.
+ */
+static inline bool cap_check_channel(const struct cap_check *k, const void *vals, size_t count,
+				     uint64_t n0, unsigned int c)
+{
+	const unsigned char *p = vals;
+	unsigned int sb = k->bits / 8;
+
+	for (size_t i = 0; i < count; i++) {
+		uint32_t got = cap_load_le(p + i * sb, k->bits);
+
+		if (got != cap_expect(k, n0 + i, c)) {
+			tap_diag("demuxed channel %u sample %zu: 0x%x, want 0x%x", c, i, got,
+				 cap_expect(k, n0 + i, c));
+			return false;
+		}
+	}
+	return true;
+}
+
+#endif /* IZC_TESTS_CAPTURE_UTIL_H */
