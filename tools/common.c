@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Shared parts of the izc-* tools; see common.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common.h"
+
+int tool_parse_ull(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int tool_parse_size(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned int shift;
+	} units[] = {
+		{"", 0},    {"B", 0},	 {"K", 10}, {"KB", 10}, {"KIB", 10}, {"M", 20},
+		{"MB", 20}, {"MIB", 20}, {"G", 30}, {"GB", 30}, {"GIB", 30},
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].suffix))
+			continue;
+		if (units[i].shift && v > (~0ULL >> units[i].shift))
+			return -EINVAL;
+		*out = v << units[i].shift;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void tool_format_size(unsigned long long bytes, char *buf, size_t len)
+{
+	if (bytes && !(bytes % (1ULL << 30)))
+		snprintf(buf, len, "%lluG", bytes >> 30);
+	else if (bytes && !(bytes % (1ULL << 20)))
+		snprintf(buf, len, "%lluM", bytes >> 20);
+	else if (bytes && !(bytes % (1ULL << 10)))
+		snprintf(buf, len, "%lluK", bytes >> 10);
+	else
+		snprintf(buf, len, "%llu", bytes);
+}
+
+static int buffer_of_direction(const struct izc_device *dev, enum izc_direction dir,
+			       unsigned int *index)
+{
+	for (unsigned int i = 0; i < izc_device_buffer_count(dev); i++) {
+		struct izc_buffer *buf;
+
+		if (izc_device_get_buffer(dev, i, &buf))
+			continue;
+		if (izc_buffer_direction(buf) == dir && izc_buffer_channel_count(buf)) {
+			*index = i;
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+int tool_find_device(const char *prog, const struct izc_context *ctx, const char *name,
+		     enum izc_direction dir, struct izc_device **dev, unsigned int *buffer_index)
+{
+	const char *what = dir == IZC_DIR_IN ? "input" : "output";
+	struct izc_device *d;
+	int ret;
+
+	if (!name) {
+		for (unsigned int i = 0; i < izc_context_device_count(ctx); i++) {
+			if (izc_context_get_device(ctx, i, &d))
+				continue;
+			if (!buffer_of_direction(d, dir, buffer_index)) {
+				*dev = d;
+				return 0;
+			}
+		}
+		fprintf(stderr,
+			"%s: no IIO device with an %s buffer found; load the driver (e.g. "
+			"izc_sim_adc) and try izc-info to list devices\n",
+			prog, what);
+		return -ENODEV;
+	}
+	ret = izc_context_find_device(ctx, name, &d);
+	if (ret) {
+		fprintf(stderr, "%s: device '%s' not found; try izc-info to list devices\n", prog,
+			name);
+		return ret;
+	}
+	if (buffer_of_direction(d, dir, buffer_index)) {
+		fprintf(stderr,
+			"%s: device '%s' (%s) has no %s buffer with channels; try izc-info to see "
+			"its buffers\n",
+			prog, name, izc_device_id(d), what);
+		return -ENODEV;
+	}
+	*dev = d;
+	return 0;
+}
+
+static int channel_bit(const char *prog, const struct izc_buffer *buf, const char *item,
+		       uint64_t *mask)
+{
+	unsigned long long lo, hi;
+	struct izc_channel *ch;
+	const char *dash = strchr(item, '-');
+
+	if (isdigit((unsigned char)*item)) {
+		char first[32];
+
+		if (dash) {
+			size_t n = (size_t)(dash - item);
+
+			if (n >= sizeof(first))
+				goto bad;
+			memcpy(first, item, n);
+			first[n] = '\0';
+			if (tool_parse_ull(first, &lo) || tool_parse_ull(dash + 1, &hi))
+				goto bad;
+		} else if (tool_parse_ull(item, &lo)) {
+			goto bad;
+		} else {
+			hi = lo;
+		}
+		if (lo > hi || hi > 63)
+			goto bad;
+		for (unsigned long long i = lo; i <= hi; i++)
+			*mask |= 1ULL << i;
+		return 0;
+	}
+	if (izc_buffer_find_channel(buf, item, &ch)) {
+		fprintf(stderr, "%s: no channel '%s' in this buffer; izc-info lists the channels\n",
+			prog, item);
+		return -EINVAL;
+	}
+	*mask |= 1ULL << izc_channel_scan_index(ch);
+	return 0;
+bad:
+	fprintf(stderr,
+		"%s: bad channel '%s': use indices (0,2-3), ids (voltage0) or a mask (0x5)\n", prog,
+		item);
+	return -EINVAL;
+}
+
+int tool_parse_channels(const char *prog, const struct izc_buffer *buf, const char *spec,
+			uint64_t *mask)
+{
+	char *copy, *save = NULL;
+	uint64_t m = 0;
+	int ret = 0;
+
+	if (!strcmp(spec, "all")) {
+		for (unsigned int i = 0; i < izc_buffer_channel_count(buf); i++) {
+			struct izc_channel *ch;
+
+			if (!izc_buffer_get_channel(buf, i, &ch) && izc_channel_scan_index(ch) < 64)
+				m |= 1ULL << izc_channel_scan_index(ch);
+		}
+		*mask = m;
+		return 0;
+	}
+	if (!strncasecmp(spec, "0x", 2)) {
+		unsigned long long v;
+
+		if (tool_parse_ull(spec, &v) || !v) {
+			fprintf(stderr, "%s: bad channel mask '%s'\n", prog, spec);
+			return -EINVAL;
+		}
+		*mask = v;
+		return 0;
+	}
+	copy = strdup(spec);
+	if (!copy)
+		return -ENOMEM;
+	for (char *item = strtok_r(copy, ",", &save); item && !ret;
+	     item = strtok_r(NULL, ",", &save))
+		ret = channel_bit(prog, buf, item, &m);
+	free(copy);
+	if (!ret && !m) {
+		fprintf(stderr, "%s: empty channel list '%s'\n", prog, spec);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		*mask = m;
+	return ret;
+}
+
+unsigned int tool_backend_flags(int opt)
+{
+	switch (opt) {
+	case OPT_FILEIO:
+		return IZC_STREAM_FILEIO;
+	case OPT_DMABUF:
+		return IZC_STREAM_NO_FALLBACK;
+	case OPT_UDMABUF:
+		return IZC_STREAM_NO_FALLBACK | IZC_STREAM_UDMABUF;
+	default:
+		return 0;
+	}
+}
+
+const char *tool_stream_error_hint(int err)
+{
+	switch (-err) {
+	case EBUSY:
+		return "the buffer is enabled or used by another program; stop it and retry";
+	case EACCES:
+	case EPERM:
+		return "permission denied or no DMABUF support on this buffer; run as root, or "
+		       "use --fileio";
+	case ENOENT:
+		return "no /dev/dma_heap/system or /dev/udmabuf; use --fileio, or the other "
+		       "allocator";
+	case ENOMEM:
+		return "out of memory; use smaller or fewer blocks (-b, -n)";
+	case EINVAL:
+		return "the block size must be a multiple of the frame size and the buffer "
+		       "must have enabled channels";
+	case ENOTTY:
+		return "this kernel has no IIO DMABUF interface (Linux 6.11+); use --fileio";
+	default:
+		return "see izc-info for the device and its buffers";
+	}
+}
+
+double tool_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *signal_thread(void *arg)
+{
+	struct tool_signals *sig = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int signo;
+
+		if (sigwait(&set, &signo))
+			continue;
+		if (atomic_load(&sig->finish))
+			return NULL;
+		if (signo == SIGUSR1)
+			continue;
+		atomic_store(&sig->stop, true);
+		pthread_mutex_lock(&sig->lock);
+		if (sig->stream)
+			izc_stream_cancel(sig->stream);
+		pthread_mutex_unlock(&sig->lock);
+	}
+}
+
+int tool_signals_start(struct tool_signals *sig)
+{
+	sigset_t set;
+	int ret;
+
+	atomic_init(&sig->stop, false);
+	atomic_init(&sig->finish, false);
+	sig->stream = NULL;
+	pthread_mutex_init(&sig->lock, NULL);
+	sig->running = false;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	ret = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (ret)
+		return -ret;
+	ret = pthread_create(&sig->thread, NULL, signal_thread, sig);
+	if (ret)
+		return -ret;
+	sig->running = true;
+	return 0;
+}
+
+void tool_signals_set_stream(struct tool_signals *sig, struct izc_stream *stream)
+{
+	pthread_mutex_lock(&sig->lock);
+	sig->stream = stream;
+	/* A signal that came before the stream existed still stops its first wait. */
+	if (stream && atomic_load(&sig->stop))
+		izc_stream_cancel(stream);
+	pthread_mutex_unlock(&sig->lock);
+}
+
+void tool_signals_finish(struct tool_signals *sig)
+{
+	if (!sig->running)
+		return;
+	atomic_store(&sig->finish, true);
+	pthread_kill(sig->thread, SIGUSR1);
+	pthread_join(sig->thread, NULL);
+	sig->running = false;
+}

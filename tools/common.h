@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared parts of the izc-* command-line tools: option values, device and
+ * channel selection, plain-words errors, signal handling without globals.
+ *
+ * Exit codes of every tool: 0 ok, 1 runtime error, 2 usage error.
+ */
+#ifndef IZC_TOOLS_COMMON_H
+#define IZC_TOOLS_COMMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "izc.h"
+
+#define EXIT_OK	   0
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+
+/* Long options every streaming tool shares (values above any short option). */
+enum {
+	OPT_FILEIO = 0x100,
+	OPT_DMABUF,
+	OPT_UDMABUF,
+	OPT_TOOL_FIRST, /* first value free for a tool's own options */
+};
+
+/*
+ * "4096", "4K", "4KiB", "1M", "64MiB", "1G", or hex "0x1000". Binary units.
+ * Returns 0 or -EINVAL.
+ */
+int tool_parse_size(const char *s, unsigned long long *out);
+/* A plain decimal or 0x-hex number. Returns 0 or -EINVAL. */
+int tool_parse_ull(const char *s, unsigned long long *out);
+/* "1M" style for a byte count: exact binary units when they fit, else bytes. */
+void tool_format_size(unsigned long long bytes, char *buf, size_t len);
+
+/*
+ * Find a device by NAME, LABEL or iio:deviceN with a buffer of direction dir;
+ * name NULL: the first device that has one. Prints what to do on failure.
+ * Returns 0, -ENODEV (none), or another negative errno.
+ */
+int tool_find_device(const char *prog, const struct izc_context *ctx, const char *name,
+		     enum izc_direction dir, struct izc_device **dev, unsigned int *buffer_index);
+
+/*
+ * Channel list: "all", a mask "0x5", or a comma list of scan indices,
+ * ranges and channel ids: "0,2-3", "voltage1,in_voltage3". Prints the
+ * problem and returns -EINVAL on a bad list.
+ */
+int tool_parse_channels(const char *prog, const struct izc_buffer *buf, const char *spec,
+			uint64_t *mask);
+
+/* Stream flags for --fileio/--dmabuf/--udmabuf (0: automatic). */
+unsigned int tool_backend_flags(int opt);
+
+/* One sentence on what a stream open error means and what to do. */
+const char *tool_stream_error_hint(int err);
+
+/* Seconds of CLOCK_MONOTONIC. */
+double tool_now(void);
+
+/*
+ * SIGINT/SIGTERM handling without global state: the signals are blocked in
+ * every thread and one thread waits for them, sets stop and cancels the
+ * stream the tool is waiting on. Call tool_signals_start() before any
+ * other thread exists.
+ */
+struct tool_signals {
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool finish;
+	pthread_mutex_t lock; /* protects stream against a close while cancelling */
+	struct izc_stream *stream;
+	bool running;
+};
+
+int tool_signals_start(struct tool_signals *sig);
+void tool_signals_set_stream(struct tool_signals *sig, struct izc_stream *stream);
+void tool_signals_finish(struct tool_signals *sig);
+
+#endif /* IZC_TOOLS_COMMON_H */

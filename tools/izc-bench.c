@@ -1,0 +1,1130 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * izc-bench: fileio vs DMABUF capture, side by side, in one run.
+ *
+ * For every case (DMA mode, reader access, block size, block count) both
+ * backends stream the same number of bytes from the device, unpaced
+ * (sampling_frequency 0), alternating which goes first, and the median of
+ * the repetitions is reported: MiB/s, the reading process's CPU seconds per
+ * GiB (getrusage(RUSAGE_SELF) user + system over the streaming loop only),
+ * and the DMABUF/fileio ratios.
+ *
+ * Reader access, the same for both backends:
+ *   api  take each block and give it back. fileio: read() into the
+ *        stream's own memory (the copy is the fileio API's own access);
+ *        DMABUF: dequeue (poll + fence status) and enqueue, no CPU access.
+ *   sum  api plus a 64-bit sum over every byte of the block; DMABUF wraps it
+ *        in izc_block_cpu_begin/end (DMA_BUF_IOCTL_SYNC), as a real
+ *        consumer must.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char *const prog = "izc-bench";
+
+#define MAX_LIST    16
+#define MAX_CASES   256
+#define MAX_REPS    15
+#define DEQUEUE_MS  10000
+#define DEFAULT_MIB 64
+
+enum {
+	MODE_NULL,
+	MODE_TOUCH,
+	NMODES
+};
+enum {
+	ACCESS_API,
+	ACCESS_SUM,
+	NACCESS
+};
+enum {
+	BE_FILEIO,
+	BE_DMABUF,
+	NBE
+};
+
+static const char *const mode_names[NMODES] = {"null", "touch"};
+static const char *const access_names[NACCESS] = {"api", "sum"};
+
+enum {
+	OPT_QUICK = OPT_TOOL_FIRST,
+	OPT_JSON,
+	OPT_PLOT,
+	OPT_FROM_JSON,
+	OPT_SIZES,
+	OPT_COUNTS,
+	OPT_MODES,
+	OPT_ACCESS,
+	OPT_BYTES,
+	OPT_REPS,
+	OPT_MACHINE,
+};
+
+struct result {
+	unsigned int mode, access;
+	unsigned long long block_size;
+	unsigned int blocks;
+	unsigned long long bytes;
+	double mib_s[NBE];     /* median; < 0: failed */
+	double cpu_s_gib[NBE]; /* median */
+	int err[NBE];
+};
+
+struct bench {
+	/* configuration */
+	const char *device, *channels, *json, *plot, *from_json, *machine;
+	unsigned long long sizes[MAX_LIST];
+	unsigned int nsizes;
+	unsigned long long counts[MAX_LIST];
+	unsigned int ncounts;
+	unsigned int default_count;
+	unsigned long long count_sweep_size;
+	unsigned int modes;	     /* bit per MODE_ */
+	unsigned int access[NMODES]; /* bit per ACCESS_, per mode */
+	unsigned long long bytes;    /* 0: max(64 MiB, 4 blocks) */
+	unsigned int reps;
+	bool udmabuf, quick;
+	/* the run */
+	char kernel[200], cpu[200], date[40], devdesc[200];
+	size_t frame;
+	struct result results[MAX_CASES];
+	unsigned int nresults;
+	unsigned long long checksum_sink;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: izc-bench [options]\n"
+		"Capture benchmark: fileio (read()) vs DMABUF (zero-copy) on an IIO input\n"
+		"device, unpaced, with the simulated ADC's DMA in null mode (the DMA costs no\n"
+		"CPU) and touch mode (it writes every sample). Per case: MiB/s, the reader's\n"
+		"CPU seconds per GiB (user + system), and the DMABUF/fileio ratios.\n"
+		"\n"
+		"  -d, --device NAME     device (default izc-sim-adc); needs a dma_mode attribute\n"
+		"                        for the null/touch modes, else runs the device as is\n"
+		"  -c, --channels LIST   channels (default all)\n"
+		"      --sizes LIST      block sizes (default 4K,16K,64K,256K,1M,4M,16M,64M)\n"
+		"      --counts LIST     block counts swept at 1M (default 2,4,8,16); the size\n"
+		"                        sweep uses -n\n"
+		"  -n, --blocks N        blocks for the size sweep (default 4)\n"
+		"      --modes LIST      null,touch (default both)\n"
+		"      --access LIST     api,sum (default: api for null, api,sum for touch)\n"
+		"      --bytes SIZE      bytes per case and backend (default max(64M, 4 blocks))\n"
+		"      --reps N          repetitions, median reported (default 3)\n"
+		"      --quick           demo run: 4K,64K,1M,16M x 4 blocks, 16M per case, 1 rep\n"
+		"      --udmabuf         DMABUFs from udmabuf instead of the system heap\n"
+		"      --json[=FILE]     JSON results to FILE, or to stdout instead of the table\n"
+		"      --plot FILE.png   plot with gnuplot (needs gnuplot on this machine)\n"
+		"      --from-json FILE  no run: table, targets and plot from a saved JSON\n"
+		"      --machine TEXT    machine description for the report\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"Reader access: api = get each block and give it back (fileio: read() into\n"
+		"its own buffer; DMABUF: dequeue + enqueue, no CPU access); sum = api plus a\n"
+		"64-bit sum of every byte (DMABUF: inside DMA_BUF_IOCTL_SYNC begin/end).\n"
+		"Exit status: 0 ok (targets are reported, not judged), 1 error, 2 usage error.\n");
+}
+
+static int parse_list(const char *s, unsigned long long *out, unsigned int *n, bool sizes)
+{
+	char *copy = strdup(s), *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	*n = 0;
+	for (char *t = strtok_r(copy, ",", &save); t && !ret; t = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_LIST)
+			ret = -EINVAL;
+		else
+			ret = sizes ? tool_parse_size(t, &out[*n]) : tool_parse_ull(t, &out[*n]);
+		if (!ret && !out[*n])
+			ret = -EINVAL;
+		(*n)++;
+	}
+	free(copy);
+	return *n ? ret : -EINVAL;
+}
+
+static int parse_names(const char *s, const char *const *names, unsigned int nnames,
+		       unsigned int *bits)
+{
+	char *copy = strdup(s), *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	*bits = 0;
+	for (char *t = strtok_r(copy, ",", &save); t && !ret; t = strtok_r(NULL, ",", &save)) {
+		unsigned int i;
+
+		for (i = 0; i < nnames && strcmp(t, names[i]); i++)
+			;
+		if (i == nnames)
+			ret = -EINVAL;
+		else
+			*bits |= 1u << i;
+	}
+	free(copy);
+	return ret || !*bits ? -EINVAL : 0;
+}
+
+static int parse_args(int argc, char **argv, struct bench *bn)
+{
+	static const struct option opts[] = {
+		{"device", required_argument, NULL, 'd'},
+		{"channels", required_argument, NULL, 'c'},
+		{"blocks", required_argument, NULL, 'n'},
+		{"sizes", required_argument, NULL, OPT_SIZES},
+		{"counts", required_argument, NULL, OPT_COUNTS},
+		{"modes", required_argument, NULL, OPT_MODES},
+		{"access", required_argument, NULL, OPT_ACCESS},
+		{"bytes", required_argument, NULL, OPT_BYTES},
+		{"reps", required_argument, NULL, OPT_REPS},
+		{"quick", no_argument, NULL, OPT_QUICK},
+		{"udmabuf", no_argument, NULL, OPT_UDMABUF},
+		{"json", optional_argument, NULL, OPT_JSON},
+		{"plot", required_argument, NULL, OPT_PLOT},
+		{"from-json", required_argument, NULL, OPT_FROM_JSON},
+		{"machine", required_argument, NULL, OPT_MACHINE},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool sizes = false, counts = false, bytes = false, reps = false;
+	unsigned long long v;
+	unsigned int bits;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "d:c:n:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			bn->device = optarg;
+			break;
+		case 'c':
+			bn->channels = optarg;
+			break;
+		case 'n':
+			if (tool_parse_ull(optarg, &v) || v < 1 || v > 4096)
+				goto bad;
+			bn->default_count = (unsigned int)v;
+			break;
+		case OPT_SIZES:
+			if (parse_list(optarg, bn->sizes, &bn->nsizes, true))
+				goto bad;
+			sizes = true;
+			break;
+		case OPT_COUNTS:
+			if (parse_list(optarg, bn->counts, &bn->ncounts, false))
+				goto bad;
+			for (unsigned int i = 0; i < bn->ncounts; i++)
+				if (bn->counts[i] > 4096)
+					goto bad;
+			counts = true;
+			break;
+		case OPT_MODES:
+			if (parse_names(optarg, mode_names, NMODES, &bn->modes))
+				goto bad;
+			break;
+		case OPT_ACCESS:
+			if (parse_names(optarg, access_names, NACCESS, &bits))
+				goto bad;
+			bn->access[MODE_NULL] = bn->access[MODE_TOUCH] = bits;
+			break;
+		case OPT_BYTES:
+			if (tool_parse_size(optarg, &bn->bytes) || !bn->bytes)
+				goto bad;
+			bytes = true;
+			break;
+		case OPT_REPS:
+			if (tool_parse_ull(optarg, &v) || v < 1 || v > MAX_REPS)
+				goto bad;
+			bn->reps = (unsigned int)v;
+			reps = true;
+			break;
+		case OPT_QUICK:
+			bn->quick = true;
+			break;
+		case OPT_UDMABUF:
+			bn->udmabuf = true;
+			break;
+		case OPT_JSON:
+			bn->json = optarg ? optarg : "-";
+			break;
+		case OPT_PLOT:
+			bn->plot = optarg;
+			break;
+		case OPT_FROM_JSON:
+			bn->from_json = optarg;
+			break;
+		case OPT_MACHINE:
+			bn->machine = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
+		return -EINVAL;
+	}
+	if (bn->quick) {
+		static const unsigned long long qs[] = {4 << 10, 64 << 10, 1 << 20, 16 << 20};
+
+		if (!sizes) {
+			memcpy(bn->sizes, qs, sizeof(qs));
+			bn->nsizes = 4;
+		}
+		if (!counts)
+			bn->ncounts = 0;
+		if (!bytes)
+			bn->bytes = 16ull << 20;
+		if (!reps)
+			bn->reps = 1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "%s: bad value '%s' for an option (see --help)\n", prog, optarg);
+	return -EINVAL;
+}
+
+/* ---- measuring ---- */
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static unsigned long long sum64(const void *data, size_t len)
+{
+	const unsigned long long *p = data;
+	unsigned long long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t n = len / 8, i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		s0 += p[i];
+		s1 += p[i + 1];
+		s2 += p[i + 2];
+		s3 += p[i + 3];
+	}
+	for (; i < n; i++)
+		s0 += p[i];
+	return s0 + s1 + s2 + s3;
+}
+
+/* One block through the reader: dequeue, (sum), enqueue. Returns bytes or -errno. */
+static long long step(struct bench *bn, struct izc_stream *s, bool sum)
+{
+	struct izc_block *b;
+	size_t used;
+	void *data;
+	int ret = izc_stream_dequeue(s, DEQUEUE_MS, &b);
+
+	if (ret)
+		return ret;
+	used = izc_block_bytes_used(b);
+	if (sum) {
+		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &data);
+		if (ret)
+			return ret;
+		bn->checksum_sink += sum64(data, used);
+		ret = izc_block_cpu_end(b);
+		if (ret)
+			return ret;
+	}
+	ret = izc_block_enqueue(b, 0, 0);
+	return ret ? ret : (long long)used;
+}
+
+static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, int be,
+		   const struct result *c, double *mib_s, double *cpu_s_gib)
+{
+	unsigned int flags =
+		be == BE_FILEIO ? IZC_STREAM_FILEIO
+				: IZC_STREAM_NO_FALLBACK | (bn->udmabuf ? IZC_STREAM_UDMABUF : 0);
+	bool sum = c->access == ACCESS_SUM;
+	unsigned long long done = 0;
+	struct izc_stream *s;
+	double t0, t1, c0, c1;
+	long long n;
+	int ret;
+
+	ret = izc_stream_open(dev, bi, IZC_DIR_IN, c->blocks, (size_t)c->block_size, flags, &s);
+	if (ret)
+		return ret;
+	ret = izc_stream_start(s);
+	/* Warm-up: every block once (mappings, page faults, kernel blocks). */
+	for (unsigned int i = 0; !ret && i < c->blocks; i++) {
+		n = step(bn, s, sum);
+		ret = n < 0 ? (int)n : 0;
+	}
+	c0 = cpu_seconds();
+	t0 = tool_now();
+	while (!ret && done < c->bytes) {
+		n = step(bn, s, sum);
+		if (n < 0)
+			ret = (int)n;
+		else
+			done += (unsigned long long)n;
+	}
+	t1 = tool_now();
+	c1 = cpu_seconds();
+	izc_stream_close(s);
+	if (ret)
+		return ret;
+	*mib_s = (double)done / 1048576.0 / (t1 - t0);
+	*cpu_s_gib = (c1 - c0) / ((double)done / 1073741824.0);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void run_case(struct bench *bn, struct izc_device *dev, unsigned int bi, struct result *c)
+{
+	double mib[NBE][MAX_REPS], cpu[NBE][MAX_REPS];
+	unsigned int ok[NBE] = {0, 0};
+
+	for (int be = 0; be < NBE; be++) {
+		c->err[be] = 0;
+		c->mib_s[be] = -1;
+		c->cpu_s_gib[be] = -1;
+	}
+	for (unsigned int r = 0; r < bn->reps; r++) {
+		for (int k = 0; k < NBE; k++) {
+			int be = (int)((k + r) % NBE); /* alternate who goes first */
+			int ret;
+
+			if (c->err[be])
+				continue;
+			ret = one_run(bn, dev, bi, be, c, &mib[be][ok[be]], &cpu[be][ok[be]]);
+			if (ret)
+				c->err[be] = ret;
+			else
+				ok[be]++;
+		}
+	}
+	for (int be = 0; be < NBE; be++) {
+		if (c->err[be] || !ok[be])
+			continue;
+		c->mib_s[be] = median(mib[be], ok[be]);
+		c->cpu_s_gib[be] = median(cpu[be], ok[be]);
+	}
+}
+
+static unsigned long long case_bytes(const struct bench *bn, unsigned long long bs,
+				     unsigned int blocks)
+{
+	unsigned long long min = bn->bytes ? bn->bytes : (unsigned long long)DEFAULT_MIB << 20;
+	unsigned long long four = bs * (blocks > 4 ? blocks : 4);
+
+	if (bn->bytes)
+		return (min + bs - 1) / bs * bs;
+	return min > four ? min : four;
+}
+
+static void add_case(struct bench *bn, unsigned int mode, unsigned int access,
+		     unsigned long long bs, unsigned int blocks)
+{
+	struct result *c;
+
+	if (bn->nresults == MAX_CASES)
+		return;
+	c = &bn->results[bn->nresults++];
+	memset(c, 0, sizeof(*c));
+	c->mode = mode;
+	c->access = access;
+	c->block_size = bs;
+	c->blocks = blocks;
+	c->bytes = case_bytes(bn, bs, blocks);
+}
+
+static void plan_cases(struct bench *bn)
+{
+	for (unsigned int m = 0; m < NMODES; m++) {
+		if (!(bn->modes & (1u << m)))
+			continue;
+		for (unsigned int a = 0; a < NACCESS; a++) {
+			if (!(bn->access[m] & (1u << a)))
+				continue;
+			for (unsigned int i = 0; i < bn->nsizes; i++)
+				add_case(bn, m, a, bn->sizes[i], bn->default_count);
+			for (unsigned int i = 0; i < bn->ncounts; i++)
+				if (bn->counts[i] != bn->default_count)
+					add_case(bn, m, a, bn->count_sweep_size,
+						 (unsigned int)bn->counts[i]);
+		}
+	}
+}
+
+static void describe_machine(struct bench *bn)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+	char line[256];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!uname(&u))
+		snprintf(bn->kernel, sizeof(bn->kernel), "Linux %s %s", u.release, u.machine);
+	snprintf(bn->cpu, sizeof(bn->cpu), "%ld CPUs", ncpu);
+	f = fopen("/proc/cpuinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !colon)
+			continue;
+		colon[strcspn(colon, "\n")] = '\0';
+		snprintf(bn->cpu, sizeof(bn->cpu), "%ld x %s", ncpu, colon + 2);
+		break;
+	}
+	if (f)
+		fclose(f);
+	gmtime_r(&now, &tm);
+	strftime(bn->date, sizeof(bn->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Sets an attribute if the device has it; remembers the old value in old (may be NULL). */
+static int set_attr(struct izc_device *dev, const char *attr, const char *val, char *old,
+		    size_t oldlen)
+{
+	int ret;
+
+	if (old) {
+		ret = izc_device_attr_read(dev, attr, old, oldlen);
+		if (ret < 0)
+			return ret;
+	}
+	ret = izc_device_attr_write(dev, attr, val);
+	if (ret)
+		fprintf(stderr, "%s: cannot set %s to %s: %s\n", prog, attr, val, strerror(-ret));
+	return ret;
+}
+
+static int run_all(struct bench *bn)
+{
+	struct izc_context *ctx;
+	struct izc_device *dev;
+	struct izc_buffer *buf;
+	char old_mode[32] = "", old_freq[32] = "";
+	bool has_mode;
+	unsigned int bi, done = 0;
+	double t0 = tool_now();
+	int ret;
+
+	ret = izc_context_open(NULL, NULL, &ctx);
+	if (ret) {
+		fprintf(stderr, "%s: cannot read /sys/bus/iio/devices: %s\n", prog, strerror(-ret));
+		return ret;
+	}
+	ret = tool_find_device(prog, ctx, bn->device, IZC_DIR_IN, &dev, &bi);
+	if (ret)
+		goto out;
+	izc_device_get_buffer(dev, bi, &buf);
+	if (bn->channels) {
+		uint64_t mask;
+
+		ret = tool_parse_channels(prog, buf, bn->channels, &mask);
+		if (!ret)
+			ret = izc_buffer_set_scan_mask(buf, mask);
+	} else {
+		ret = izc_buffer_set_scan_mask(buf, (1ull << izc_buffer_channel_count(buf)) - 1);
+	}
+	if (!ret)
+		ret = izc_buffer_frame_size(buf, &bn->frame);
+	if (ret) {
+		fprintf(stderr, "%s: cannot enable the channels: %s\n", prog, strerror(-ret));
+		goto out;
+	}
+	for (unsigned int i = 0; i < bn->nsizes; i++) {
+		if (bn->sizes[i] % bn->frame) {
+			fprintf(stderr,
+				"%s: block size %llu is not a multiple of the %zu-byte frame\n",
+				prog, bn->sizes[i], bn->frame);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	has_mode = izc_device_attr_read(dev, "dma_mode", old_mode, sizeof(old_mode)) >= 0;
+	if (!has_mode) {
+		fprintf(stderr,
+			"%s: %s has no dma_mode attribute: measuring it as it is (shown as "
+			"'touch')\n",
+			prog, izc_device_id(dev));
+		bn->modes = 1u << MODE_TOUCH;
+	}
+	ret = set_attr(dev, "sampling_frequency", "0", old_freq, sizeof(old_freq));
+	if (ret == -ENOENT) {
+		fprintf(stderr, "%s: no sampling_frequency: the device runs at its own rate\n",
+			prog);
+		ret = 0;
+	}
+	if (ret)
+		goto out;
+	snprintf(bn->devdesc, sizeof(bn->devdesc), "%s (%s), %zu-byte frames, unpaced",
+		 izc_device_name(dev), izc_device_id(dev), bn->frame);
+	plan_cases(bn);
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		struct result *c = &bn->results[i];
+
+		if (has_mode && (i == 0 || c->mode != bn->results[i - 1].mode)) {
+			ret = set_attr(dev, "dma_mode", mode_names[c->mode], NULL, 0);
+			if (ret)
+				break;
+		}
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\r%s: case %u/%u (%s %s %lluK x %u), %.0f s   ", prog,
+				i + 1, bn->nresults, mode_names[c->mode], access_names[c->access],
+				c->block_size >> 10, c->blocks, tool_now() - t0);
+		run_case(bn, dev, bi, c);
+		done++;
+	}
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\r%s: %u cases in %.0f s%30s\n", prog, done, tool_now() - t0, "");
+	if (has_mode && *old_mode)
+		set_attr(dev, "dma_mode", old_mode, NULL, 0);
+	if (*old_freq)
+		set_attr(dev, "sampling_frequency", old_freq, NULL, 0);
+out:
+	izc_context_close(ctx);
+	return ret;
+}
+
+/* ---- reporting ---- */
+
+static double ratio(double a, double b)
+{
+	return a > 0 && b > 0 ? a / b : NAN;
+}
+
+static void fmt_num(char *buf, size_t len, double v, int prec)
+{
+	if (v < 0 || isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f", prec, v);
+}
+
+static void print_table(const struct bench *bn, FILE *f)
+{
+	fprintf(f, "izc-bench: %s\n", bn->devdesc);
+	fprintf(f, "kernel: %s; machine: %s; date: %s\n", bn->kernel,
+		bn->machine ? bn->machine : bn->cpu, bn->date);
+	fprintf(f,
+		"method: same bytes per case and backend (bytes column), one warm-up pass over "
+		"all blocks, %u rep%s (median), backends alternated\n",
+		bn->reps, bn->reps > 1 ? "s" : "");
+	fprintf(f, "access: api = get and give back each block (fileio: read() copy; DMABUF: no "
+		   "CPU access); sum = api + 64-bit sum of every byte (DMABUF: inside SYNC "
+		   "begin/end)\n\n");
+	fprintf(f, "%-5s %-6s %6s %6s %8s | %12s %12s %8s | %14s %14s %9s\n", "DMA", "access",
+		"block", "blocks", "bytes", "fileio MiB/s", "DMABUF MiB/s", "speed x", "fileio CPU",
+		"DMABUF CPU", "CPU ratio");
+	fprintf(f, "%-5s %-6s %6s %6s %8s | %12s %12s %8s | %14s %14s %9s\n", "", "", "", "", "",
+		"", "", "", "s/GiB", "s/GiB", "DMA/fio");
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+		char bs[16], by[16], m0[16], m1[16], r0[16], c0[16], c1[16], r1[16];
+
+		tool_format_size(c->block_size, bs, sizeof(bs));
+		tool_format_size(c->bytes, by, sizeof(by));
+		fmt_num(m0, sizeof(m0), c->mib_s[BE_FILEIO], 1);
+		fmt_num(m1, sizeof(m1), c->mib_s[BE_DMABUF], 1);
+		fmt_num(r0, sizeof(r0), ratio(c->mib_s[BE_DMABUF], c->mib_s[BE_FILEIO]), 2);
+		fmt_num(c0, sizeof(c0), c->cpu_s_gib[BE_FILEIO], 3);
+		fmt_num(c1, sizeof(c1), c->cpu_s_gib[BE_DMABUF], 3);
+		fmt_num(r1, sizeof(r1), ratio(c->cpu_s_gib[BE_DMABUF], c->cpu_s_gib[BE_FILEIO]), 3);
+		fprintf(f, "%-5s %-6s %6s %6u %8s | %12s %12s %8s | %14s %14s %9s\n",
+			mode_names[c->mode], access_names[c->access], bs, c->blocks, by, m0, m1, r0,
+			c0, c1, r1);
+		for (int be = 0; be < NBE; be++)
+			if (c->err[be])
+				fprintf(f, "      %s failed: %s\n", be ? "DMABUF" : "fileio",
+					strerror(-c->err[be]));
+	}
+}
+
+static const struct result *find_case(const struct bench *bn, unsigned int mode,
+				      unsigned int access, unsigned long long bs,
+				      unsigned int blocks)
+{
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+
+		if (c->mode == mode && c->access == access && c->block_size == bs &&
+		    c->blocks == blocks)
+			return c;
+	}
+	return NULL;
+}
+
+static void print_cpu_target(const struct bench *bn, FILE *f, unsigned int access)
+{
+	const struct result *worst = NULL;
+	double wr = 0;
+	char bs[16];
+
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+		double r = ratio(c->cpu_s_gib[BE_DMABUF], c->cpu_s_gib[BE_FILEIO]);
+
+		if (c->mode != MODE_TOUCH || c->access != access || isnan(r))
+			continue;
+		if (!worst || r > wr) {
+			worst = c;
+			wr = r;
+		}
+	}
+	if (!worst) {
+		fprintf(f, "  n/a   touch DMA, reader CPU per GiB (%s): not measured\n",
+			access_names[access]);
+		return;
+	}
+	tool_format_size(worst->block_size, bs, sizeof(bs));
+	fprintf(f,
+		"  %-5s touch DMA, reader %s: DMABUF CPU/GiB <= 1/2 of fileio at every block "
+		"size and count: worst %.3f (%.3f vs %.3f s/GiB at %s x %u)\n",
+		wr <= 0.5 ? "PASS" : "MISS",
+		access == ACCESS_API ? "getting the data (api)" : "with a checksum (sum)", wr,
+		worst->cpu_s_gib[BE_DMABUF], worst->cpu_s_gib[BE_FILEIO], bs, worst->blocks);
+}
+
+static void print_targets(const struct bench *bn, FILE *f)
+{
+	const struct result *c = find_case(bn, MODE_NULL, ACCESS_API, 1 << 20, 4), *worst = NULL;
+	double wr = 0;
+
+	fprintf(f, "\nTargets (capture-path issue; results, not tests):\n");
+	if (!c)
+		c = find_case(bn, MODE_NULL, ACCESS_API, 1 << 20, bn->default_count);
+	if (c && !isnan(ratio(c->mib_s[BE_DMABUF], c->mib_s[BE_FILEIO]))) {
+		double r = ratio(c->mib_s[BE_DMABUF], c->mib_s[BE_FILEIO]);
+
+		fprintf(f,
+			"  %-5s null DMA, 1M blocks x %u: DMABUF %.1f MiB/s vs fileio %.1f MiB/s = "
+			"%.2fx (target >= 4x)\n",
+			r >= 4 ? "PASS" : "MISS", c->blocks, c->mib_s[BE_DMABUF],
+			c->mib_s[BE_FILEIO], r);
+	} else {
+		fprintf(f, "  n/a   null DMA, 1M blocks: not measured\n");
+	}
+	print_cpu_target(bn, f, ACCESS_API);
+	print_cpu_target(bn, f, ACCESS_SUM);
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *x = &bn->results[i];
+		double r = ratio(x->mib_s[BE_DMABUF], x->mib_s[BE_FILEIO]);
+
+		if (!isnan(r) && (!worst || r < wr)) {
+			worst = x;
+			wr = r;
+		}
+	}
+	if (worst) {
+		char bs[16];
+
+		tool_format_size(worst->block_size, bs, sizeof(bs));
+		fprintf(f,
+			"  %-5s DMABUF never slower than fileio (every case): lowest speed ratio "
+			"%.2fx at %s %s %s x %u\n",
+			wr >= 1 ? "PASS" : "MISS", wr, mode_names[worst->mode],
+			access_names[worst->access], bs, worst->blocks);
+	}
+}
+
+static void json_num(FILE *f, const char *key, double v, bool comma)
+{
+	if (v < 0 || isnan(v))
+		fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
+	else
+		fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
+}
+
+static void write_json(const struct bench *bn, FILE *f)
+{
+	fprintf(f, "{\n");
+	fprintf(f, "  \"tool\": \"izc-bench\",\n");
+	fprintf(f, "  \"device\": \"%s\",\n", bn->devdesc);
+	fprintf(f, "  \"kernel\": \"%s\",\n", bn->kernel);
+	fprintf(f, "  \"machine\": \"%s\",\n", bn->machine ? bn->machine : bn->cpu);
+	fprintf(f, "  \"date\": \"%s\",\n", bn->date);
+	fprintf(f, "  \"reps\": %u,\n", bn->reps);
+	fprintf(f, "  \"units\": {\"throughput\": \"MiB/s\", \"cpu\": \"reader CPU seconds (user + "
+		   "system) per GiB\"},\n");
+	fprintf(f, "  \"cases\": [\n");
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+
+		fprintf(f,
+			"    {\"mode\": \"%s\", \"access\": \"%s\", \"block_size\": %llu, "
+			"\"blocks\": %u, \"bytes\": %llu, ",
+			mode_names[c->mode], access_names[c->access], c->block_size, c->blocks,
+			c->bytes);
+		json_num(f, "fileio_mib_s", c->mib_s[BE_FILEIO], true);
+		json_num(f, "dmabuf_mib_s", c->mib_s[BE_DMABUF], true);
+		json_num(f, "fileio_cpu_s_per_gib", c->cpu_s_gib[BE_FILEIO], true);
+		json_num(f, "dmabuf_cpu_s_per_gib", c->cpu_s_gib[BE_DMABUF], true);
+		json_num(f, "speed_ratio", ratio(c->mib_s[BE_DMABUF], c->mib_s[BE_FILEIO]), true);
+		json_num(f, "cpu_ratio", ratio(c->cpu_s_gib[BE_DMABUF], c->cpu_s_gib[BE_FILEIO]),
+			 false);
+		fprintf(f, "}%s\n", i + 1 < bn->nresults ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
+}
+
+static void json_string(const char *text, const char *key, char *out, size_t len)
+{
+	char pat[64];
+	const char *p;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(text, pat);
+	if (!p)
+		return;
+	p += strlen(pat);
+	n = strcspn(p, "\"");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static double json_value(const char *line, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	p = strstr(line, pat);
+	if (!p || !strncmp(p + strlen(pat), "null", 4))
+		return -1;
+	return strtod(p + strlen(pat), NULL);
+}
+
+/* Reads back what write_json() wrote (one case per line). */
+static int read_json(struct bench *bn, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024], head[4096] = "";
+	size_t hl = 0;
+
+	if (!f) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct result *c;
+		char mode[16], access[16];
+		unsigned int m, a;
+
+		if (!strstr(line, "\"mode\"")) {
+			size_t n = strlen(line);
+
+			if (hl + n < sizeof(head)) {
+				memcpy(head + hl, line, n + 1);
+				hl += n;
+			}
+			continue;
+		}
+		if (bn->nresults == MAX_CASES)
+			break;
+		c = &bn->results[bn->nresults];
+		memset(c, 0, sizeof(*c));
+		if (sscanf(line,
+			   " {\"mode\": \"%15[^\"]\", \"access\": \"%15[^\"]\", \"block_size\": "
+			   "%llu, \"blocks\": %u, \"bytes\": %llu",
+			   mode, access, &c->block_size, &c->blocks, &c->bytes) != 5)
+			continue;
+		for (m = 0; m < NMODES && strcmp(mode, mode_names[m]); m++)
+			;
+		for (a = 0; a < NACCESS && strcmp(access, access_names[a]); a++)
+			;
+		if (m == NMODES || a == NACCESS)
+			continue;
+		c->mode = m;
+		c->access = a;
+		c->mib_s[BE_FILEIO] = json_value(line, "fileio_mib_s");
+		c->mib_s[BE_DMABUF] = json_value(line, "dmabuf_mib_s");
+		c->cpu_s_gib[BE_FILEIO] = json_value(line, "fileio_cpu_s_per_gib");
+		c->cpu_s_gib[BE_DMABUF] = json_value(line, "dmabuf_cpu_s_per_gib");
+		bn->nresults++;
+	}
+	fclose(f);
+	json_string(head, "device", bn->devdesc, sizeof(bn->devdesc));
+	json_string(head, "kernel", bn->kernel, sizeof(bn->kernel));
+	json_string(head, "machine", bn->cpu, sizeof(bn->cpu));
+	json_string(head, "date", bn->date, sizeof(bn->date));
+	{
+		const char *r = strstr(head, "\"reps\": ");
+
+		bn->reps = r ? (unsigned int)atoi(r + 8) : 1;
+	}
+	if (!bn->nresults) {
+		fprintf(stderr, "%s: no cases in %s\n", prog, path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- plot ---- */
+
+static bool in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+	bool found = false;
+
+	if (!path)
+		return false;
+	copy = strdup(path);
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		char full[4096];
+
+		snprintf(full, sizeof(full), "%s/%s", d, name);
+		found = !access(full, X_OK);
+	}
+	free(copy);
+	return found;
+}
+
+/* One gnuplot datablock per (mode, access) at the size sweep's block count. */
+static void plot_data(const struct bench *bn, FILE *g, unsigned int mode, unsigned int access,
+		      unsigned int blocks)
+{
+	fprintf(g, "$%s_%s << EOD\n", mode_names[mode], access_names[access]);
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+
+		if (c->mode != mode || c->access != access || c->blocks != blocks)
+			continue;
+		fprintf(g, "%llu %g %g %g %g\n", c->block_size, c->mib_s[BE_FILEIO],
+			c->mib_s[BE_DMABUF], c->cpu_s_gib[BE_FILEIO], c->cpu_s_gib[BE_DMABUF]);
+	}
+	fprintf(g, "EOD\n");
+}
+
+static bool have_data(const struct bench *bn, unsigned int mode, unsigned int access,
+		      unsigned int blocks)
+{
+	for (unsigned int i = 0; i < bn->nresults; i++)
+		if (bn->results[i].mode == mode && bn->results[i].access == access &&
+		    bn->results[i].blocks == blocks)
+			return true;
+	return false;
+}
+
+static int plot(const struct bench *bn, const char *file)
+{
+	unsigned int blocks = bn->results[0].blocks;
+	bool have[NMODES][NACCESS];
+	const char *sep;
+	FILE *g;
+	int status;
+
+	if (!in_path("gnuplot")) {
+		fprintf(stderr,
+			"%s: gnuplot not found in PATH; install it (Debian: apt install "
+			"gnuplot-nox) or save --json and plot elsewhere with --from-json\n",
+			prog);
+		return -ENOENT;
+	}
+	g = popen("gnuplot", "w");
+	if (!g) {
+		fprintf(stderr, "%s: cannot run gnuplot: %s\n", prog, strerror(errno));
+		return -errno;
+	}
+	for (unsigned int m = 0; m < NMODES; m++)
+		for (unsigned int a = 0; a < NACCESS; a++) {
+			have[m][a] = have_data(bn, m, a, blocks);
+			if (have[m][a])
+				plot_data(bn, g, m, a, blocks);
+		}
+	fprintf(g, "set terminal pngcairo size 1400,1000 font 'sans,10'\n");
+	fprintf(g, "set output '%s'\n", file);
+	fprintf(g,
+		"set multiplot layout 2,2 title \"izc-bench: fileio vs DMABUF capture, %u "
+		"blocks; %s; %s; %s\"\n",
+		blocks, bn->kernel, bn->machine ? bn->machine : bn->cpu, bn->date);
+	fprintf(g, "set logscale x 2\nset grid\nset key top left\nset xlabel 'block size'\n");
+	fprintf(g, "set xtics (");
+	sep = "";
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+		char bs[16];
+
+		if (c->mode != bn->results[0].mode || c->access != bn->results[0].access ||
+		    c->blocks != blocks)
+			continue;
+		tool_format_size(c->block_size, bs, sizeof(bs));
+		fprintf(g, "%s\"%s\" %llu", sep, bs, c->block_size);
+		sep = ", ";
+	}
+	fprintf(g, ")\n");
+	fprintf(g, "set logscale y\nset ylabel 'MiB/s'\n");
+	for (unsigned int m = 0; m < NMODES; m++) {
+		fprintf(g, "set title 'Throughput, %s DMA%s'\nplot ", mode_names[m],
+			m == MODE_NULL ? " (DMA costs no CPU)" : " (DMA writes every sample)");
+		sep = "";
+		for (unsigned int a = 0; a < NACCESS; a++) {
+			if (!have[m][a])
+				continue;
+			fprintf(g,
+				"%s$%s_%s using 1:2 with linespoints lw 2 title 'fileio, %s', "
+				"$%s_%s using 1:3 with linespoints lw 2 title 'DMABUF, %s'",
+				sep, mode_names[m], access_names[a], access_names[a], mode_names[m],
+				access_names[a], access_names[a]);
+			sep = ", ";
+		}
+		fprintf(g, "%s\n", *sep ? "" : "NaN notitle");
+	}
+	fprintf(g, "set title 'Reader CPU per GiB'\nset ylabel 'CPU s/GiB (user + system)'\nplot ");
+	sep = "";
+	for (unsigned int m = 0; m < NMODES; m++)
+		for (unsigned int a = 0; a < NACCESS; a++) {
+			if (!have[m][a])
+				continue;
+			fprintf(g,
+				"%s$%s_%s using 1:4 with linespoints lw 2 title 'fileio, %s, %s', "
+				"$%s_%s using 1:5 with linespoints lw 2 title 'DMABUF, %s, %s'",
+				sep, mode_names[m], access_names[a], mode_names[m], access_names[a],
+				mode_names[m], access_names[a], mode_names[m], access_names[a]);
+			sep = ", ";
+		}
+	fprintf(g, "%s\n", *sep ? "" : "NaN notitle");
+	fprintf(g, "set title 'DMABUF / fileio (speed: higher is better; CPU: lower is better)'\n"
+		   "set ylabel 'ratio'\n");
+	fprintf(g, "plot 4 with lines dt 2 lc 'gray' title 'speed target 4x (null, 1M)', "
+		   "0.5 with lines dt 3 lc 'gray' title 'CPU target 1/2 (touch)', 1 with lines lc "
+		   "'black' notitle");
+	for (unsigned int m = 0; m < NMODES; m++)
+		for (unsigned int a = 0; a < NACCESS; a++) {
+			if (!have[m][a])
+				continue;
+			fprintf(g,
+				", $%s_%s using 1:($3/$2) with linespoints lw 2 title 'speed, %s, "
+				"%s'",
+				mode_names[m], access_names[a], mode_names[m], access_names[a]);
+			if (m == MODE_TOUCH)
+				fprintf(g,
+					", $%s_%s using 1:($5/$4) with linespoints lw 2 dt 4 title "
+					"'CPU, %s, %s'",
+					mode_names[m], access_names[a], mode_names[m],
+					access_names[a]);
+		}
+	fprintf(g, "\nunset multiplot\n");
+	status = pclose(g);
+	if (status) {
+		fprintf(stderr, "%s: gnuplot failed (status %d)\n", prog, status);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int bench_main(int argc, char **argv, struct bench *bn);
+
+int main(int argc, char **argv)
+{
+	struct bench *bn = calloc(1, sizeof(*bn));
+	int ret;
+
+	if (!bn) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EXIT_ERROR;
+	}
+	ret = bench_main(argc, argv, bn);
+	free(bn);
+	return ret;
+}
+
+static int bench_main(int argc, char **argv, struct bench *bn)
+{
+	bool json_stdout;
+	FILE *jf = NULL;
+	int ret;
+
+	bn->default_count = 4;
+	bn->count_sweep_size = 1 << 20;
+	bn->modes = (1u << MODE_NULL) | (1u << MODE_TOUCH);
+	bn->access[MODE_NULL] = 1u << ACCESS_API;
+	bn->access[MODE_TOUCH] = (1u << ACCESS_API) | (1u << ACCESS_SUM);
+	bn->reps = 3;
+	bn->device = "izc-sim-adc";
+	{
+		static const unsigned long long sizes[] = {4 << 10, 16 << 10, 64 << 10, 256 << 10,
+							   1 << 20, 4 << 20,  16 << 20, 64 << 20};
+		static const unsigned long long counts[] = {2, 4, 8, 16};
+
+		memcpy(bn->sizes, sizes, sizeof(sizes));
+		bn->nsizes = 8;
+		memcpy(bn->counts, counts, sizeof(counts));
+		bn->ncounts = 4;
+	}
+	ret = parse_args(argc, argv, bn);
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	json_stdout = bn->json && !strcmp(bn->json, "-");
+	if (bn->from_json) {
+		ret = read_json(bn, bn->from_json);
+		if (ret)
+			return EXIT_ERROR;
+	} else {
+		describe_machine(bn);
+		ret = run_all(bn);
+		if (ret)
+			return EXIT_ERROR;
+	}
+	if (!json_stdout) {
+		print_table(bn, stdout);
+		print_targets(bn, stdout);
+	}
+	if (bn->json) {
+		jf = json_stdout ? stdout : fopen(bn->json, "we");
+		if (!jf) {
+			fprintf(stderr, "%s: cannot create %s: %s\n", prog, bn->json,
+				strerror(errno));
+			return EXIT_ERROR;
+		}
+		write_json(bn, jf);
+		if (!json_stdout && fclose(jf)) {
+			fprintf(stderr, "%s: %s: %s\n", prog, bn->json, strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+	if (bn->checksum_sink == 1)
+		fprintf(stderr, "%s: checksum %llu\n", prog,
+			bn->checksum_sink); /* keeps the sums */
+	if (bn->plot && plot(bn, bn->plot))
+		return EXIT_ERROR;
+	return EXIT_OK;
+}
