@@ -57,7 +57,7 @@ INITRAMFS := $(GUEST_OUT)/initramfs.cpio.gz
 RUN_GUEST = vm/run-guest --kernel $(KIMAGE) --initramfs $(INITRAMFS)
 
 .PHONY: all deps fetch-kernel modules lib guest initramfs check unit-check guest-check \
-	guest-test vm-shell lint clean selftest-module
+	guest-test vm-shell lint clean selftest-module usb-dummy-hcd
 all: modules lib guest
 
 # Host packages a fresh Debian 12 machine lacks; installed once with apt.
@@ -100,6 +100,13 @@ $(GUEST_OUT)/tests/%: tests/guest/selftest/%.sh
 selftest-module: $(KERNEL_DEP)
 	$(call KMAKE,tests/guest/selftest/warn-module) modules
 
+# dummy_hcd with scatter-gather gadget requests: our patch applied to
+# Debian's linux-source-6.12 copy, built out of tree. Tests load it from
+# /lib/izc/extra; it stands in for Debian's dummy_hcd, which is never loaded.
+DUMMY_HCD_KO := kernel/usb-dummy-hcd/dummy_hcd.ko
+usb-dummy-hcd: $(KERNEL_DEP) $(BUILD)/src/linux/.extracted
+	$(call KMAKE,kernel/usb-dummy-hcd) DUMMY_HCD_SRCTREE=$(BUILD)/src/linux modules
+
 # Unmodified upstream userspace for the guest: Linux's tools/iio, built
 # static from Debian's linux-source-6.12, and Debian's libiio utilities.
 UPSTREAM_OUT := $(GUEST_OUT)/upstream
@@ -115,9 +122,9 @@ $(UPSTREAM_OUT)/%: $(BUILD)/src/linux/.extracted
 		$(BUILD)/src/linux/tools/iio/$*.c $(BUILD)/src/linux/tools/iio/iio_utils.c
 
 guest: initramfs
-initramfs: modules selftest-module $(GUEST_BINS) $(UPSTREAM_STATIC)
+initramfs: modules selftest-module usb-dummy-hcd $(GUEST_BINS) $(UPSTREAM_STATIC)
 	@mkdir -p $(GUEST_OUT)/tests/modules
-	cp $(SELFTEST_KO) $(GUEST_OUT)/tests/modules/
+	cp $(SELFTEST_KO) $(DUMMY_HCD_KO) $(GUEST_OUT)/tests/modules/
 	vm/mkinitramfs.sh $(foreach b,$(UPSTREAM_STATIC),--static-bin $(b)) \
 		$(foreach b,$(UPSTREAM_HOST),--host-bin $(b)) \
 		$(INITRAMFS) $(KMODDIR) $(GUEST_OUT)/tests $(IZC_KOS)
@@ -147,4 +154,5 @@ lint: modules
 clean:
 	-$(if $(KDIR),$(call KMAKE,kernel) clean)
 	-$(if $(KDIR),$(call KMAKE,tests/guest/selftest/warn-module) clean)
+	-$(if $(KDIR),$(call KMAKE,kernel/usb-dummy-hcd) clean)
 	rm -rf $(GUEST_OUT) $(BUILD)/lib $(BUILD)/tools $(BUILD)/unit

@@ -24,6 +24,18 @@ for f in $kernel_files; do
 	fi
 done
 
+patches=$(git ls-files 'kernel/*.patch')
+say "checkpatch --strict: $(echo "$patches" | wc -w) patches"
+for p in $patches; do
+	# From stdin: given a path inside a git work tree whose file is
+	# modified, checkpatch checks that file's own diff instead.
+	if ! out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types - <"$p" 2>&1); then
+		echo "$p:"
+		echo "$out"
+		failed=1
+	fi
+done
+
 say "sparse"
 kmake=(make -C "$kdir")
 [ -n "$kcommon" ] && kmake+=(-f "$kcommon/Makefile")
