@@ -34,10 +34,9 @@ static void *checker(void *arg)
 	uint64_t n = 0;
 	size_t i;
 	int fd = *(int *)arg, c;
-	long got;
 
 	while (checked < TOTAL && !check_bad && !stop) {
-		got = read_full(fd, s, sizeof(s));
+		long got = read_full(fd, s, sizeof(s));
 		if (got < 0) {
 			tap_diag("ADC1 read: %s", strerror(-got));
 			check_bad = 1;

@@ -55,7 +55,7 @@ int main(void)
 	tap_errno(n, errno, EPERM, "write() on an input buffer");
 	n = read(dacdev, buf, 64);
 	tap_errno(n, errno, EPERM, "read() on an output buffer");
-	ret = buffer_enable(&dac, 1);
+	buffer_enable(&dac, 1);
 	n = write(dacdev, buf, 3);
 	tap_errno(n, errno, EINVAL, "write() of less than one frame (8 bytes)");
 	buffer_enable(&dac, 0);

@@ -21,7 +21,6 @@
 #define NBUFS	 4
 
 struct writer {
-	int dmabuf;
 	int fd; /* fileio: the device node; DMABUF: the buffer fd */
 	size_t block;
 	int dbufs[NBUFS];
@@ -36,11 +35,11 @@ static void *fileio_writer(void *arg)
 	struct writer *w = arg;
 	uint32_t *buf = malloc(w->block);
 	uint64_t word = 0;
-	size_t off;
 
 	while (buf && !w->stop) {
 		pattern_fill(buf, w->block / 4, word);
-		off = 0;
+		size_t off = 0;
+
 		while (off < w->block && !w->stop) {
 			ssize_t n = write(w->fd, (char *)buf + off, w->block - off);
 
@@ -70,7 +69,7 @@ static void *dmabuf_writer(void *arg)
 	uint32_t *map[NBUFS];
 	struct dma_buf_sync sync;
 	uint64_t word = 0, j;
-	int i, ret;
+	int i;
 
 	for (i = 0; i < NBUFS; i++) {
 		map[i] = mmap(NULL, w->block, PROT_READ | PROT_WRITE, MAP_SHARED, w->dbufs[i], 0);
@@ -96,7 +95,8 @@ static void *dmabuf_writer(void *arg)
 		pattern_fill(map[i], w->block / 4, word);
 		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
 		ioctl(w->dbufs[i], DMA_BUF_IOCTL_SYNC, &sync);
-		ret = dmabuf_enqueue(w->fd, w->dbufs[i], w->block, 0);
+		int ret = dmabuf_enqueue(w->fd, w->dbufs[i], w->block, 0);
+
 		if (ret) {
 			w->err = -ret;
 			break;
@@ -117,7 +117,7 @@ static void *dmabuf_writer(void *arg)
 static void run_case(const struct iiodev *adc, const struct iiodev *dac, int dmabuf, size_t block)
 {
 	static uint32_t chunk[(1 << 20) / 4];
-	struct writer w = {.dmabuf = dmabuf, .block = block};
+	struct writer w = {.block = block};
 	long long under0 = attr_read(dac, "underflow_samples");
 	long long drop0 = attr_read(dac, "loopback_dropped_samples");
 	int devfd, adcfd, i, ret, idle_ok = 1;
@@ -212,7 +212,6 @@ int main(void)
 	static const size_t dmabuf_blocks[] = {16384, 256 << 10, 4 << 20};
 	struct iiodev adc, dac;
 	unsigned int i;
-	int ret;
 
 	tap_plan(4 + 12);
 	load_modules("sampling_frequency=0", "sampling_frequency=0 loopback=1 loopback_latency=64");
@@ -222,7 +221,7 @@ int main(void)
 	{
 		char buf[64] = {0};
 		char path[400];
-		int fd;
+		int fd, ret;
 
 		snprintf(path, sizeof(path), "%s/loopback_adc", dac.dir);
 		fd = open(path, O_RDONLY);

@@ -49,7 +49,6 @@ int main(void)
 	int adcfd, ret, bad = 0;
 	size_t f;
 	pthread_t th;
-	long n;
 
 	tap_plan(6);
 	load_modules("sampling_frequency=200000",
@@ -73,7 +72,7 @@ int main(void)
 	pthread_create(&th, NULL, slow_writer, NULL);
 	/* Until every data frame came back, or 40 s of samples. */
 	while (!bad && data < (uint64_t)NBLK * BLKF && total < 200000ull * 40) {
-		n = read_full(adcfd, rd, sizeof(rd));
+		long n = read_full(adcfd, rd, sizeof(rd));
 		if (n < 0) {
 			tap_diag("ADC read: %s", strerror(-n));
 			bad = 1;
