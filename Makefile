@@ -81,11 +81,11 @@ ifneq ($(HAVE_LIB),)
 	$(MAKE) -C lib O=$(BUILD) UAPI_CFLAGS="$(UAPI_CFLAGS)"
 endif
 
-$(GUEST_OUT)/tests/%: tests/guest/%.c tests/guest/tap.h $(wildcard $(LIBIZC_A)) | lib
+$(GUEST_OUT)/tests/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(wildcard $(LIBIZC_A)) | lib
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(if $(HAVE_LIB),$(LIBIZC_A))
 
-$(GUEST_OUT)/tests/%: tests/guest/selftest/%.c tests/guest/tap.h $(wildcard $(LIBIZC_A)) | lib
+$(GUEST_OUT)/tests/%: tests/guest/selftest/%.c $(wildcard tests/guest/*.h) $(wildcard $(LIBIZC_A)) | lib
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(if $(HAVE_LIB),$(LIBIZC_A))
 
