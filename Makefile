@@ -30,7 +30,8 @@ endif
 KMAKE = $(MAKE) -C $(KDIR) $(if $(KCOMMON),-f $(KCOMMON)/Makefile) M=$(CURDIR)/$(1)
 
 # Our modules, in load order.
-IZC_MODULES := soft-dma/izc_soft_dma block-buffer/izc_block_buffer sim-adc/izc_sim_adc
+IZC_MODULES := soft-dma/izc_soft_dma block-buffer/izc_block_buffer sim-adc/izc_sim_adc \
+	sim-dac/izc_sim_dac
 IZC_KOS := $(addprefix kernel/,$(addsuffix .ko,$(IZC_MODULES)))
 
 # Userspace gets the 6.12 uapi from the fetched headers when the system's
@@ -56,9 +57,9 @@ INITRAMFS := $(GUEST_OUT)/initramfs.cpio.gz
 
 RUN_GUEST = vm/run-guest --kernel $(KIMAGE) --initramfs $(INITRAMFS)
 
-.PHONY: all deps fetch-kernel modules lib guest initramfs check unit-check guest-check \
+.PHONY: all deps fetch-kernel modules lib tools run guest initramfs check unit-check guest-check \
 	guest-test vm-shell lint clean selftest-module usb-dummy-hcd
-all: modules lib guest
+all: modules lib tools guest
 
 # Host packages a fresh Debian 12 machine lacks; installed once with apt.
 deps: $(BUILD)/.deps
@@ -76,10 +77,15 @@ modules: $(KERNEL_DEP)
 
 $(IZC_KOS): modules
 
-lib: $(KCACHE)/kernel.mk
+lib: $(KERNEL_DEP)
 ifneq ($(HAVE_LIB),)
 	$(MAKE) -C lib O=$(BUILD) UAPI_CFLAGS="$(UAPI_CFLAGS)"
 endif
+
+TOOLS_OUT := $(BUILD)/tools
+TOOLS := izc-info izc-capture izc-generate izc-bench izc-demo
+tools: lib
+	$(MAKE) -C tools O=$(BUILD) UAPI_CFLAGS="$(UAPI_CFLAGS)"
 
 $(GUEST_OUT)/tests/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(wildcard $(LIBIZC_A)) | lib
 	@mkdir -p $(dir $@)
@@ -122,10 +128,10 @@ $(UPSTREAM_OUT)/%: $(BUILD)/src/linux/.extracted
 		$(BUILD)/src/linux/tools/iio/$*.c $(BUILD)/src/linux/tools/iio/iio_utils.c
 
 guest: initramfs
-initramfs: modules selftest-module usb-dummy-hcd $(GUEST_BINS) $(UPSTREAM_STATIC)
+initramfs: modules selftest-module usb-dummy-hcd tools $(GUEST_BINS) $(UPSTREAM_STATIC)
 	@mkdir -p $(GUEST_OUT)/tests/modules
 	cp $(SELFTEST_KO) $(DUMMY_HCD_KO) $(GUEST_OUT)/tests/modules/
-	vm/mkinitramfs.sh $(foreach b,$(UPSTREAM_STATIC),--static-bin $(b)) \
+	vm/mkinitramfs.sh $(foreach b,$(UPSTREAM_STATIC) $(addprefix $(TOOLS_OUT)/,$(TOOLS)),--static-bin $(b)) \
 		$(foreach b,$(UPSTREAM_HOST),--host-bin $(b)) \
 		$(INITRAMFS) $(KMODDIR) $(GUEST_OUT)/tests $(IZC_KOS)
 
@@ -139,6 +145,10 @@ guest-check: initramfs
 
 guest-test: initramfs
 	$(RUN_GUEST) $(T)
+
+# The README's main job: the demo in the guest, shown as it runs.
+run: initramfs
+	$(RUN_GUEST) --verbose --test-timeout 1200 /usr/bin/izc-demo
 
 vm-shell: initramfs
 	$(RUN_GUEST) --shell $(foreach p,$(P),--param $(p))
@@ -155,4 +165,4 @@ clean:
 	-$(if $(KDIR),$(call KMAKE,kernel) clean)
 	-$(if $(KDIR),$(call KMAKE,tests/guest/selftest/warn-module) clean)
 	-$(if $(KDIR),$(call KMAKE,kernel/usb-dummy-hcd) clean)
-	rm -rf $(GUEST_OUT) $(BUILD)/lib $(BUILD)/tools $(BUILD)/unit
+	rm -rf $(GUEST_OUT) $(BUILD)/lib $(TOOLS_OUT) $(BUILD)/unit

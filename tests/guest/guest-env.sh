@@ -15,5 +15,5 @@ check '[ -d /sys/bus/iio/devices ]' "/sys/bus/iio exists"
 check '[ -c /dev/dma_heap/system ]' "/dev/dma_heap/system is a character device"
 check '[ -c /dev/udmabuf ]' "/dev/udmabuf is a character device"
 check '[ -d /sys/kernel/debug/dma_buf ]' "debugfs is mounted with dma_buf"
-check '[ "$(cat /lib/izc/load-order | tr "\n" " ")" = "izc_soft_dma izc_block_buffer izc_sim_adc " ]' \
+check '[ "$(cat /lib/izc/load-order | tr "\n" " ")" = "izc_soft_dma izc_block_buffer izc_sim_adc izc_sim_dac " ]' \
 	"our modules are in /lib/izc in load order"
