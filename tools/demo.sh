@@ -85,7 +85,7 @@ if izc-bench "$@" >"$out"; then
 	echo "=== summary"
 	awk '$1 == "null" || $1 == "touch" {
 		printf "  %-5s %-4s %5s blocks: DMABUF %8s MiB/s = %6sx fileio; reader CPU %6s of fileio\n",
-			$1, $2, $3, $8, $9, $13
+			$1, $2, $3, $9, $10, $14
 	}' "$out"
 	grep -E '^  (PASS|MISS|n/a)' "$out"
 	step OK "izc-bench $*"

@@ -69,6 +69,7 @@ enum {
 	OPT_BYTES,
 	OPT_REPS,
 	OPT_MACHINE,
+	OPT_MAX_SECONDS,
 };
 
 struct result {
@@ -76,8 +77,9 @@ struct result {
 	unsigned long long block_size;
 	unsigned int blocks;
 	unsigned long long bytes;
-	double mib_s[NBE];     /* median; < 0: failed */
-	double cpu_s_gib[NBE]; /* median */
+	double mib_s[NBE];		  /* median; < 0: failed */
+	double cpu_s_gib[NBE];		  /* median */
+	unsigned long long measured[NBE]; /* fewest bytes a run of this backend measured */
 	int err[NBE];
 };
 
@@ -94,6 +96,7 @@ struct bench {
 	unsigned int access[NMODES]; /* bit per ACCESS_, per mode */
 	unsigned long long bytes;    /* 0: max(64 MiB, 4 blocks) */
 	unsigned int reps;
+	double max_seconds; /* a run stops after this much streaming */
 	bool udmabuf, quick;
 	/* the run */
 	char kernel[200], cpu[200], date[40], devdesc[200];
@@ -123,6 +126,8 @@ static void usage(FILE *f)
 		"      --access LIST     api,sum (default: api for null, api,sum for touch)\n"
 		"      --bytes SIZE      bytes per case and backend (default max(64M, 4 blocks))\n"
 		"      --reps N          repetitions, median reported (default 3)\n"
+		"      --max-seconds S   a run stops after S s of streaming (default 1.5);\n"
+		"                        slow cases then measure fewer bytes (shown)\n"
 		"      --quick           demo run: 4K,64K,1M,16M x 4 blocks, 16M per case, 1 rep\n"
 		"      --udmabuf         DMABUFs from udmabuf instead of the system heap\n"
 		"      --json[=FILE]     JSON results to FILE, or to stdout instead of the table\n"
@@ -199,6 +204,7 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 		{"plot", required_argument, NULL, OPT_PLOT},
 		{"from-json", required_argument, NULL, OPT_FROM_JSON},
 		{"machine", required_argument, NULL, OPT_MACHINE},
+		{"max-seconds", required_argument, NULL, OPT_MAX_SECONDS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -271,6 +277,14 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 		case OPT_MACHINE:
 			bn->machine = optarg;
 			break;
+		case OPT_MAX_SECONDS: {
+			char *end;
+
+			bn->max_seconds = strtod(optarg, &end);
+			if (*end || !(bn->max_seconds > 0))
+				goto bad;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -356,7 +370,8 @@ static long long step(struct bench *bn, struct izc_stream *s, bool sum)
 }
 
 static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, int be,
-		   const struct result *c, double *mib_s, double *cpu_s_gib)
+		   const struct result *c, double *mib_s, double *cpu_s_gib,
+		   unsigned long long *bytes)
 {
 	unsigned int flags =
 		be == BE_FILEIO ? IZC_STREAM_FILEIO
@@ -368,10 +383,26 @@ static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, in
 	long long n;
 	int ret;
 
-	ret = izc_stream_open(dev, bi, IZC_DIR_IN, c->blocks, (size_t)c->block_size, flags, &s);
+	/*
+	 * The previous run's buffer may still be busy for a moment after its
+	 * close (EBUSY: seen switching from DMABUF to fileio); retry a while.
+	 */
+	for (int tries = 0;; tries++) {
+		struct timespec pause = {0, 50 * 1000000L};
+
+		ret = izc_stream_open(dev, bi, IZC_DIR_IN, c->blocks, (size_t)c->block_size, flags,
+				      &s);
+		if (!ret) {
+			ret = izc_stream_start(s);
+			if (ret)
+				izc_stream_close(s);
+		}
+		if (ret != -EBUSY || tries == 40)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	if (ret)
 		return ret;
-	ret = izc_stream_start(s);
 	/* Warm-up: every block once (mappings, page faults, kernel blocks). */
 	for (unsigned int i = 0; !ret && i < c->blocks; i++) {
 		n = step(bn, s, sum);
@@ -385,6 +416,9 @@ static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, in
 			ret = (int)n;
 		else
 			done += (unsigned long long)n;
+		/* Time bound: slow cases measure fewer bytes; rates stay comparable. */
+		if (done >= 4 * c->block_size && tool_now() - t0 > bn->max_seconds)
+			break;
 	}
 	t1 = tool_now();
 	c1 = cpu_seconds();
@@ -393,6 +427,7 @@ static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, in
 		return ret;
 	*mib_s = (double)done / 1048576.0 / (t1 - t0);
 	*cpu_s_gib = (c1 - c0) / ((double)done / 1073741824.0);
+	*bytes = done;
 	return 0;
 }
 
@@ -418,19 +453,25 @@ static void run_case(struct bench *bn, struct izc_device *dev, unsigned int bi, 
 		c->err[be] = 0;
 		c->mib_s[be] = -1;
 		c->cpu_s_gib[be] = -1;
+		c->measured[be] = 0;
 	}
 	for (unsigned int r = 0; r < bn->reps; r++) {
 		for (int k = 0; k < NBE; k++) {
 			int be = (int)((k + r) % NBE); /* alternate who goes first */
+			unsigned long long bytes = 0;
 			int ret;
 
 			if (c->err[be])
 				continue;
-			ret = one_run(bn, dev, bi, be, c, &mib[be][ok[be]], &cpu[be][ok[be]]);
-			if (ret)
+			ret = one_run(bn, dev, bi, be, c, &mib[be][ok[be]], &cpu[be][ok[be]],
+				      &bytes);
+			if (ret) {
 				c->err[be] = ret;
-			else
-				ok[be]++;
+				continue;
+			}
+			ok[be]++;
+			if (!c->measured[be] || bytes < c->measured[be])
+				c->measured[be] = bytes;
 		}
 	}
 	for (int be = 0; be < NBE; be++) {
@@ -641,20 +682,21 @@ static void print_table(const struct bench *bn, FILE *f)
 	fprintf(f, "kernel: %s; machine: %s; date: %s\n", bn->kernel,
 		bn->machine ? bn->machine : bn->cpu, bn->date);
 	fprintf(f,
-		"method: same bytes per case and backend (bytes column), one warm-up pass over "
-		"all blocks, %u rep%s (median), backends alternated\n",
-		bn->reps, bn->reps > 1 ? "s" : "");
+		"method: both backends get the same target bytes per case (bytes); a run stops "
+		"early after %.1f s (MiB measd: fewest of the runs, fileio/DMABUF); one warm-up "
+		"pass over all blocks; %u rep%s (median); backends alternated\n",
+		bn->max_seconds, bn->reps, bn->reps > 1 ? "s" : "");
 	fprintf(f, "access: api = get and give back each block (fileio: read() copy; DMABUF: no "
 		   "CPU access); sum = api + 64-bit sum of every byte (DMABUF: inside SYNC "
 		   "begin/end)\n\n");
-	fprintf(f, "%-5s %-6s %6s %6s %8s | %12s %12s %8s | %14s %14s %9s\n", "DMA", "access",
-		"block", "blocks", "bytes", "fileio MiB/s", "DMABUF MiB/s", "speed x", "fileio CPU",
-		"DMABUF CPU", "CPU ratio");
-	fprintf(f, "%-5s %-6s %6s %6s %8s | %12s %12s %8s | %14s %14s %9s\n", "", "", "", "", "",
-		"", "", "", "s/GiB", "s/GiB", "DMA/fio");
+	fprintf(f, "%-5s %-6s %6s %6s %6s %11s | %12s %12s %8s | %10s %10s %9s\n", "DMA", "access",
+		"block", "blocks", "bytes", "MiB measd", "fileio MiB/s", "DMABUF MiB/s", "speed x",
+		"fileio CPU", "DMABUF CPU", "CPU ratio");
+	fprintf(f, "%-5s %-6s %6s %6s %6s %11s | %12s %12s %8s | %10s %10s %9s\n", "", "", "", "",
+		"", "fio/DMA", "", "", "DMA/fio", "s/GiB", "s/GiB", "DMA/fio");
 	for (unsigned int i = 0; i < bn->nresults; i++) {
 		const struct result *c = &bn->results[i];
-		char bs[16], by[16], m0[16], m1[16], r0[16], c0[16], c1[16], r1[16];
+		char bs[16], by[16], m0[16], m1[16], r0[16], c0[16], c1[16], r1[16], md[32];
 
 		tool_format_size(c->block_size, bs, sizeof(bs));
 		tool_format_size(c->bytes, by, sizeof(by));
@@ -664,9 +706,11 @@ static void print_table(const struct bench *bn, FILE *f)
 		fmt_num(c0, sizeof(c0), c->cpu_s_gib[BE_FILEIO], 3);
 		fmt_num(c1, sizeof(c1), c->cpu_s_gib[BE_DMABUF], 3);
 		fmt_num(r1, sizeof(r1), ratio(c->cpu_s_gib[BE_DMABUF], c->cpu_s_gib[BE_FILEIO]), 3);
-		fprintf(f, "%-5s %-6s %6s %6u %8s | %12s %12s %8s | %14s %14s %9s\n",
-			mode_names[c->mode], access_names[c->access], bs, c->blocks, by, m0, m1, r0,
-			c0, c1, r1);
+		snprintf(md, sizeof(md), "%llu/%llu", c->measured[BE_FILEIO] >> 20,
+			 c->measured[BE_DMABUF] >> 20);
+		fprintf(f, "%-5s %-6s %6s %6u %6s %11s | %12s %12s %8s | %10s %10s %9s\n",
+			mode_names[c->mode], access_names[c->access], bs, c->blocks, by, md, m0, m1,
+			r0, c0, c1, r1);
 		for (int be = 0; be < NBE; be++)
 			if (c->err[be])
 				fprintf(f, "      %s failed: %s\n", be ? "DMABUF" : "fileio",
@@ -778,6 +822,7 @@ static void write_json(const struct bench *bn, FILE *f)
 	fprintf(f, "  \"machine\": \"%s\",\n", bn->machine ? bn->machine : bn->cpu);
 	fprintf(f, "  \"date\": \"%s\",\n", bn->date);
 	fprintf(f, "  \"reps\": %u,\n", bn->reps);
+	fprintf(f, "  \"max_seconds\": %g,\n", bn->max_seconds);
 	fprintf(f, "  \"units\": {\"throughput\": \"MiB/s\", \"cpu\": \"reader CPU seconds (user + "
 		   "system) per GiB\"},\n");
 	fprintf(f, "  \"cases\": [\n");
@@ -786,9 +831,10 @@ static void write_json(const struct bench *bn, FILE *f)
 
 		fprintf(f,
 			"    {\"mode\": \"%s\", \"access\": \"%s\", \"block_size\": %llu, "
-			"\"blocks\": %u, \"bytes\": %llu, ",
+			"\"blocks\": %u, \"bytes\": %llu, \"fileio_bytes_measured\": %llu, "
+			"\"dmabuf_bytes_measured\": %llu, ",
 			mode_names[c->mode], access_names[c->access], c->block_size, c->blocks,
-			c->bytes);
+			c->bytes, c->measured[BE_FILEIO], c->measured[BE_DMABUF]);
 		json_num(f, "fileio_mib_s", c->mib_s[BE_FILEIO], true);
 		json_num(f, "dmabuf_mib_s", c->mib_s[BE_DMABUF], true);
 		json_num(f, "fileio_cpu_s_per_gib", c->cpu_s_gib[BE_FILEIO], true);
@@ -877,6 +923,10 @@ static int read_json(struct bench *bn, const char *path)
 		c->mib_s[BE_DMABUF] = json_value(line, "dmabuf_mib_s");
 		c->cpu_s_gib[BE_FILEIO] = json_value(line, "fileio_cpu_s_per_gib");
 		c->cpu_s_gib[BE_DMABUF] = json_value(line, "dmabuf_cpu_s_per_gib");
+		c->measured[BE_FILEIO] =
+			(unsigned long long)json_value(line, "fileio_bytes_measured");
+		c->measured[BE_DMABUF] =
+			(unsigned long long)json_value(line, "dmabuf_bytes_measured");
 		bn->nresults++;
 	}
 	fclose(f);
@@ -888,6 +938,8 @@ static int read_json(struct bench *bn, const char *path)
 		const char *r = strstr(head, "\"reps\": ");
 
 		bn->reps = r ? (unsigned int)atoi(r + 8) : 1;
+		r = strstr(head, "\"max_seconds\": ");
+		bn->max_seconds = r ? strtod(r + 15, NULL) : 0;
 	}
 	if (!bn->nresults) {
 		fprintf(stderr, "%s: no cases in %s\n", prog, path);
@@ -1079,6 +1131,7 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 	bn->access[MODE_NULL] = 1u << ACCESS_API;
 	bn->access[MODE_TOUCH] = (1u << ACCESS_API) | (1u << ACCESS_SUM);
 	bn->reps = 3;
+	bn->max_seconds = 1.5;
 	bn->device = "izc-sim-adc";
 	{
 		static const unsigned long long sizes[] = {4 << 10, 16 << 10, 64 << 10, 256 << 10,
