@@ -124,7 +124,9 @@ static void usage(FILE *f)
 		"  -n, --blocks N        blocks for the size sweep (default 4)\n"
 		"      --modes LIST      null,touch (default both)\n"
 		"      --access LIST     api,sum (default: api for null, api,sum for touch)\n"
-		"      --bytes SIZE      bytes per case and backend (default max(64M, 4 blocks))\n"
+		"      --bytes SIZE      bytes per case and backend (default max(64M, 4 x blocks "
+		"x\n"
+		"                        block size))\n"
 		"      --reps N          repetitions, median reported (default 3)\n"
 		"      --max-seconds S   a run stops after S s of streaming (default 1.5);\n"
 		"                        slow cases then measure fewer bytes (shown)\n"
@@ -486,7 +488,8 @@ static unsigned long long case_bytes(const struct bench *bn, unsigned long long 
 				     unsigned int blocks)
 {
 	unsigned long long min = bn->bytes ? bn->bytes : (unsigned long long)DEFAULT_MIB << 20;
-	unsigned long long four = bs * (blocks > 4 ? blocks : 4);
+	/* Four times what the queue holds, so that a full pipeline at the start is noise. */
+	unsigned long long four = 4 * bs * blocks;
 
 	if (bn->bytes)
 		return (min + bs - 1) / bs * bs;
@@ -1022,7 +1025,7 @@ static int plot(const struct bench *bn, const char *file)
 			if (have[m][a])
 				plot_data(bn, g, m, a, blocks);
 		}
-	fprintf(g, "set terminal pngcairo size 1400,1000 font 'sans,10'\n");
+	fprintf(g, "set terminal pngcairo noenhanced size 1400,1000 font 'sans,10'\n");
 	fprintf(g, "set output '%s'\n", file);
 	fprintf(g,
 		"set multiplot layout 2,2 title \"izc-bench: fileio vs DMABUF capture, %u "
