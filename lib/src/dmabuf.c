@@ -213,6 +213,7 @@ void izc_dmabuf_arm_fence(struct izc_block *b)
 	if (b->fence_fd >= 0)
 		close(b->fence_fd);
 	b->fence_fd = export_fences(b);
+	b->seen_idle = false;
 }
 
 /*
@@ -246,12 +247,38 @@ int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
 	return ret ? ret : fence_status(b);
 }
 
+/* Blocks one poll() looks at: the head of the queue and those behind it. */
+#define IZC_POLL_BATCH 32
+
+/*
+ * Wait for b, the head of s's queue. One poll() covers the blocks queued
+ * behind it too, and those found complete are remembered: their fences stay
+ * signalled until the library submits them again, so a reader that fell
+ * behind takes a run of completed blocks with one poll() instead of one each.
+ */
 static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
-	int ret = izc_stream_poll(s, b->dmabuf_fd, POLLOUT, timeout_ms);
+	struct pollfd pfd[IZC_POLL_BATCH + 1];
+	struct izc_block *q[IZC_POLL_BATCH];
+	unsigned int n = 0;
+	int ret;
 
-	if (ret)
-		return ret;
+	if (!b->seen_idle) {
+		for (struct izc_block *it = b; it && n < IZC_POLL_BATCH; it = it->next) {
+			q[n] = it;
+			pfd[n].fd = it->dmabuf_fd;
+			pfd[n].events = POLLOUT;
+			pfd[n].revents = 0;
+			n++;
+		}
+		ret = izc_stream_poll_many(s, pfd, n, timeout_ms);
+		if (ret)
+			return ret;
+		for (unsigned int i = 0; i < n; i++)
+			if (pfd[i].revents & POLLOUT)
+				q[i]->seen_idle = true;
+	}
+	b->seen_idle = false;
 	*status = fence_status(b);
 	return 0;
 }

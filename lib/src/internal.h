@@ -6,6 +6,7 @@
 #define IZC_INTERNAL_H
 
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,7 @@ struct izc_block {
 	int dmabuf_fd;
 	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */
 	int fence_fd;		 /* sync file of the last submission, -1 if none */
+	bool seen_idle;		 /* a poll found it complete since its last submission */
 	void *map;		 /* lazily mmap()ed */
 	unsigned int cpu_access; /* IZC_ACCESS_* while CPU access is open */
 	/* fileio */
@@ -138,6 +140,12 @@ struct izc_stream {
 /* stream.c helpers for backends */
 /* Poll fd for events and the stream's cancel eventfd. 0, -ETIMEDOUT, -ECANCELED, -errno. */
 int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms);
+/*
+ * poll() pfd[0..n-1] plus the stream's cancel eventfd, which the function
+ * puts in pfd[n] (the array has n + 1 entries). Returns 0 once pfd[0] has
+ * one of its events; the other entries' revents are left for the caller.
+ */
+int izc_stream_poll_many(struct izc_stream *s, struct pollfd *pfd, unsigned int n, int timeout_ms);
 /* Remaining time until deadline (CLOCK_MONOTONIC ns, < 0: none) as a poll timeout. */
 int izc_timeout_left(long long deadline_ns);
 long long izc_deadline(int timeout_ms);

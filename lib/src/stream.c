@@ -55,25 +55,23 @@ int izc_timeout_left(long long deadline_ns)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms)
+int izc_stream_poll_many(struct izc_stream *s, struct pollfd *pfd, unsigned int n, int timeout_ms)
 {
 	long long deadline = izc_deadline(timeout_ms);
 
+	pfd[n].fd = s->cancel_fd;
+	pfd[n].events = POLLIN;
 	for (;;) {
-		struct pollfd pfd[2] = {
-			{.fd = fd, .events = events},
-			{.fd = s->cancel_fd, .events = POLLIN},
-		};
-		int n = poll(pfd, 2, izc_timeout_left(deadline));
+		int ready = poll(pfd, n + 1, izc_timeout_left(deadline));
 
-		if (n < 0) {
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (pfd[0].revents & events)
+		if (pfd[0].revents & pfd[0].events)
 			return 0;
-		if (pfd[1].revents & POLLIN) {
+		if (pfd[n].revents & POLLIN) {
 			uint64_t v;
 
 			/* EFD_SEMAPHORE: consumes one cancel. */
@@ -85,9 +83,16 @@ int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms)
 			return -EBADF;
 		if (pfd[0].revents & (POLLERR | POLLHUP))
 			return -EIO;
-		if (n == 0)
+		if (ready == 0)
 			return -ETIMEDOUT;
 	}
+}
+
+int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd[2] = {{.fd = fd, .events = events}};
+
+	return izc_stream_poll_many(s, pfd, 1, timeout_ms);
 }
 
 /* ---- queue ---- */
