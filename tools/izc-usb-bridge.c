@@ -111,6 +111,7 @@ struct bridge_shared {
 	double t0;		  /* at START */
 	atomic_int stop;	  /* enum stop_level */
 	atomic_bool done;	  /* the worker has finished */
+	bool usb_failed;	  /* worker only: the USB side of the run failed */
 };
 
 struct bridge {
@@ -316,6 +317,7 @@ static int run_dmabuf(struct bridge *b)
 				if (ret < 0) {
 					/* USB side failed: host gone, endpoint disabled */
 					err = err ? err : ret;
+					b->sh.usb_failed = true;
 					continue;
 				}
 				account(b, size);
@@ -352,6 +354,7 @@ static int run_dmabuf(struct bridge *b)
 		ret = izc_ffs_transfer(b->ep, blk, size);
 		if (ret < 0) {
 			err = ret;
+			b->sh.usb_failed = true;
 			continue;
 		}
 		fifo_push(&f, blk);
@@ -397,6 +400,27 @@ static int read_full(int fd, void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Output, fileio: a written block is only in the kernel's buffer; wait
+ * until the device has played all of it (data_available of an output
+ * buffer is its free space in bytes: all of it when drained).
+ */
+static int drain_fileio(struct bridge *b)
+{
+	unsigned long long all = (unsigned long long)b->cfg.nblocks * b->cfg.block_size;
+	struct izc_buffer *buf;
+	long long space = 0;
+	int ret = izc_device_get_buffer(b->dev, b->buffer_index, &buf);
+
+	while (!ret && atomic_load(&b->sh.stop) != STOP_ABORT) {
+		ret = izc_buffer_attr_read_ll(buf, "data_available", &space);
+		if (ret || space < 0 || (unsigned long long)space >= all)
+			break;
+		usleep(10000);
+	}
+	return ret;
+}
+
 /* Copy run: read() from IIO, write() to USB, or the reverse. */
 static int run_copy(struct bridge *b)
 {
@@ -404,7 +428,6 @@ static int run_copy(struct bridge *b)
 	bool in = b->cfg.direction == IZC_USB_DIR_CAPTURE, started = false;
 	size_t size = izc_stream_block_size(s);
 	uint64_t total = b->cfg.total_blocks, done = 0;
-	bool at_dac[IZC_USB_MAX_NBLOCKS] = {false};
 	unsigned int row = 0;
 	struct izc_block *blk;
 	void *data;
@@ -424,7 +447,6 @@ static int run_copy(struct bridge *b)
 			continue;
 		}
 		row = 0;
-		at_dac[izc_block_index(blk)] = false;
 		ret = izc_block_cpu_begin(blk, in ? IZC_ACCESS_READ : IZC_ACCESS_WRITE, &data);
 		if (!ret)
 			ret = in ? write_full(b->ep, data, izc_block_bytes_used(blk))
@@ -432,12 +454,12 @@ static int run_copy(struct bridge *b)
 		izc_block_cpu_end(blk);
 		if (ret) {
 			err = ret;
+			b->sh.usb_failed = true;
 			break;
 		}
 		account(b, size);
 		done++;
 		ret = izc_block_enqueue(blk, in ? 0 : size, 0);
-		at_dac[izc_block_index(blk)] = !ret && !in;
 		if (!ret && !in && !started) {
 			ret = izc_stream_start(s);
 			started = !ret;
@@ -445,7 +467,7 @@ static int run_copy(struct bridge *b)
 		err = ret;
 	}
 	if (!in && started && !err)
-		err = play_out(b, at_dac);
+		err = drain_fileio(b);
 	izc_stream_stop(s);
 	return err;
 }
@@ -467,10 +489,13 @@ static void *worker_main(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	err = b->zerocopy ? run_dmabuf(b) : run_copy(b);
-	/* End of a capture stream that was not cut off: a zero-length packet. */
-	if (!err && b->cfg.direction == IZC_USB_DIR_CAPTURE &&
+	/*
+	 * End of a capture stream that was not cut off, also after an IIO
+	 * error (device removed): a zero-length packet.
+	 */
+	if (!b->sh.usb_failed && b->cfg.direction == IZC_USB_DIR_CAPTURE &&
 	    atomic_load(&b->sh.stop) != STOP_ABORT) {
-		if (write(b->ep, "", 0) < 0)
+		if (write(b->ep, "", 0) < 0 && !err)
 			err = -errno;
 	}
 	izc_stream_close(b->stream);
@@ -703,6 +728,7 @@ static int start_run(struct bridge *b)
 	b->stop_at = 0;
 	atomic_store(&b->sh.stop, STOP_NONE);
 	atomic_store(&b->sh.done, false);
+	b->sh.usb_failed = false;
 	pthread_mutex_lock(&b->sh.lock);
 	b->sh.st.state = IZC_USB_STATE_RUNNING;
 	b->sh.st.backend = b->zerocopy ? IZC_USB_BACKEND_DMABUF : IZC_USB_BACKEND_COPY;
@@ -755,11 +781,17 @@ static void handle_setup(struct bridge *b, const struct usb_ctrlrequest *req)
 			goto stall;
 		if (read(b->ep0, &cfg, sizeof(cfg)) != (ssize_t)sizeof(cfg))
 			return;
+		/*
+		 * A run still going belongs to a host that left without STOP:
+		 * end it (drain, then cancel) before the new configuration.
+		 */
 		if (worker_busy(b)) {
-			pthread_mutex_lock(&b->sh.lock);
-			b->sh.st.last_error = -EBUSY;
-			pthread_mutex_unlock(&b->sh.lock);
-			return;
+			say(b, "new configuration during run %u: stopping it\n", b->runs);
+			worker_stop(b, STOP_DRAIN);
+			while (b->worker_started) {
+				usleep(10000);
+				worker_tick(b);
+			}
 		}
 		ret = configure(b, &cfg);
 		if (ret) {
