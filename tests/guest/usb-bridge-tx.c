@@ -32,15 +32,14 @@ static void capture(struct capture *c)
 {
 	unsigned long long total = c->want + LATENCY * FRAME, at = 0;
 	struct izc_block *b;
-	const uint32_t *w;
 	void *data;
-	int ret;
 
 	c->bad = -1;
 	while (at < total && c->bad < 0) {
+		const uint32_t *w;
 		size_t i, n;
+		int ret = izc_stream_dequeue(c->s, 30000, &b);
 
-		ret = izc_stream_dequeue(c->s, 30000, &b);
 		if (ret) {
 			c->err = ret;
 			return;
@@ -49,11 +48,11 @@ static void capture(struct capture *c)
 		w = data;
 		n = izc_block_bytes_used(b) / 4;
 		for (i = 0; i < n && at + i * 4 < total; i++) {
-			unsigned long long byte = at + i * 4, k;
+			unsigned long long byte = at + i * 4;
 			uint32_t want = 0;
 
 			if (byte >= LATENCY * FRAME) {
-				k = (byte - LATENCY * FRAME) / 4;
+				unsigned long long k = (byte - LATENCY * FRAME) / 4;
 				want = (uint32_t)(k / NCHAN) + ((uint32_t)(k % NCHAN) << 28);
 			}
 			if (w[i] != want) {
