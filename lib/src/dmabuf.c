@@ -258,19 +258,18 @@ int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
  */
 static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
-	struct pollfd pfd[IZC_POLL_BATCH + 1];
-	struct izc_block *q[IZC_POLL_BATCH];
-	unsigned int n = 0;
-	int ret;
-
 	if (!b->seen_idle) {
-		for (struct izc_block *it = b; it && n < IZC_POLL_BATCH; it = it->next) {
-			q[n] = it;
-			pfd[n].fd = it->dmabuf_fd;
-			pfd[n].events = POLLOUT;
-			pfd[n].revents = 0;
+		struct pollfd pfd[IZC_POLL_BATCH + 1];
+		struct izc_block *q[IZC_POLL_BATCH] = {b};
+		unsigned int n = 1;
+		int ret;
+
+		while (n < IZC_POLL_BATCH && q[n - 1]->next) {
+			q[n] = q[n - 1]->next;
 			n++;
 		}
+		for (unsigned int i = 0; i < n; i++)
+			pfd[i] = (struct pollfd){.fd = q[i]->dmabuf_fd, .events = POLLOUT};
 		ret = izc_stream_poll_many(s, pfd, n, timeout_ms);
 		if (ret)
 			return ret;
