@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: host unit tests, the guest suite, and the bench self-test
+# `make check`: host unit tests (under valgrind), the guest suite, and the bench self-test
 # (the runner must report a failing test, a kernel WARNING and a hung test).
 # Each phase ends in "N passed, N failed"; the last line is the total.
 #
@@ -32,9 +32,16 @@ count() {
 }
 
 if [ -n "$unitdir" ]; then
-	echo "== host unit tests"
-	make --no-print-directory -C "$unitdir" O="$build" check 2>&1 | tee "$log/unit.log"
+	# Under valgrind: a memory error or leak fails the phase even when every
+	# assertion passed.
+	echo "== host unit tests (valgrind)"
+	make --no-print-directory -C "$unitdir" O="$build" valgrind 2>&1 | tee "$log/unit.log"
+	urc=${PIPESTATUS[0]}
 	count "host unit tests" "$log/unit.log"
+	if [ "$urc" != 0 ] && ! grep -Eq '^[0-9]+ passed, [1-9][0-9]* failed' "$log/unit.log"; then
+		echo "check: valgrind reported errors in the host unit tests"
+		total_fail=$((total_fail + 1))
+	fi
 fi
 
 echo "== guest suite: $*"
