@@ -516,6 +516,7 @@ int main(int argc, char **argv)
 		      .timeout_ms = DEFAULT_TIMEOUT_MS,
 		      .verify = true,
 		      .cfg = {.block_size = DEFAULT_BLOCK_SIZE, .nblocks = DEFAULT_BLOCKS}},
+		.pat = {.mismatch = -1},
 		.sigfd = -1,
 	};
 	unsigned long long v;
