@@ -26,11 +26,15 @@ for m in usb_common usbcore configfs udc_core libcomposite usb_f_fs; do
 	loaded "$m" || insmod "/lib/modules/kernel/$m.ko"
 done
 [ -d /sys/kernel/config/usb_gadget ] || mount -t configfs none /sys/kernel/config
-insmod /lib/izc/izc_soft_dma.ko && insmod /lib/izc/izc_block_buffer.ko &&
+if insmod /lib/izc/izc_soft_dma.ko && insmod /lib/izc/izc_block_buffer.ko &&
 	insmod /lib/izc/izc_sim_adc.ko channels=4 sample_bits=32 sampling_frequency=0 &&
 	{ insmod /lib/izc/extra/dummy_hcd.ko is_super_speed=1 2>/dev/null ||
-		insmod /lib/izc/dummy_hcd.ko is_super_speed=1; } &&
-	ok "modules loaded" || { notok "modules loaded"; exit 1; }
+		insmod /lib/izc/dummy_hcd.ko is_super_speed=1; }; then
+	ok "modules loaded"
+else
+	notok "modules loaded"
+	exit 1
+fi
 "$bridge" -q 2>/tmp/bench-bridge.log &
 pid=$!
 sleep 1
