@@ -12,7 +12,7 @@
  * up with one call. This driver has no buffer code of its own.
  *
  * Device attributes (besides the IIO core's):
- *  sampling_frequency	S/s, 1..IZC_SIM_ADC_MAX_RATE; 0 selects unpaced (as
+ *  sampling_frequency	S/s, 1..IZC_SIM_MAX_RATE; 0 selects unpaced (as
  *			fast as the buffer takes blocks, never an overrun).
  *			Read back 0 when unpaced.
  *  dma_mode		"touch" (every sample written by the engine) or "null"
@@ -43,19 +43,18 @@
  * The stream restarts at frame 0 whenever the buffer is enabled; frames
  * lost in an overrun still advance the frame index, so the counter
  * waveform (see waveform.h and docs/sim-adc.md) shows every gap.
+ *
+ * What the DAC has too (instance registry, channel specs, sampling_frequency,
+ * dma_mode, dma_channel, counters) is in sim-common.c.
  */
 
-#include <linux/bitmap.h>
+#include <linux/build_bug.h>
 #include <linux/device.h>
-#include <linux/dma-mapping.h>
-#include <linux/idr.h>
 #include <linux/kernel.h>
 #include <linux/kstrtox.h>
-#include <linux/list.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/platform_device.h>
-#include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/sysfs.h>
 
 #include <linux/iio/buffer.h>
@@ -63,16 +62,16 @@
 #include <linux/iio/sysfs.h>
 
 #include <izc/buffer-dmaengine.h>
+#include <izc/sim-common.h>
 #include <izc/soft-dma.h>
 
 #include "loopback.h"
 #include "waveform.h"
 
 #define IZC_SIM_ADC_NAME	"izc-sim-adc"
-#define IZC_SIM_ADC_MIN_CHANS	2
-#define IZC_SIM_ADC_MAX_CHANS	IZC_WAVEGEN_MAX_CHANS
-#define IZC_SIM_ADC_MAX_RATE	1000000000U
-#define IZC_SIM_ADC_MAX_INST	64
+
+/* the waveform generator serves every channel an instance can have */
+static_assert(IZC_SIM_MAX_CHANS <= IZC_WAVEGEN_MAX_CHANS);
 
 static unsigned int instances = 1;
 module_param(instances, uint, 0444);
@@ -110,44 +109,36 @@ struct izc_sim_adc_pdata {
 
 /**
  * struct izc_sim_adc - one simulated ADC
- * @port: the sample port the soft DMA engine pulls from
+ * @conv: sample port (pulled from by the soft DMA engine), sampling
+ *	frequency, DMA mode, frames lost in overruns; must come first
  * @gen: the signal source
- * @rate: sampling frequency in S/s, 0 unpaced
- * @mode: DMA data mode
- * @overrun_samples: frames lost in overruns
  * @link: the loopback wire from a DAC
  * @looped: the current stream captures @link, not @gen
  * @chans: channel specs
  *
- * Locking: @rate and @mode, and the stream fields of @gen and @port
- * (frame size, rate, mode, position) only change with the IIO device's
+ * Locking: @conv as documented at struct izc_sim_converter. The stream
+ * fields of @gen (frame size, position) only change with the IIO device's
  * direct mode claimed or from update_scan_mode, which the IIO core runs under
  * the same lock (mlock) while it enables the buffer: never while streaming.
  * @looped follows the same rule. While streaming only the DMA engine's
  * worker calls fill()/skip()/avail(), one at a time. @link has its own
  * lock. Waveform settings (@gen.ch[].type, .period) are single words
- * written with WRITE_ONCE and read once per fill(). The counters are
- * atomics.
+ * written with WRITE_ONCE and read once per fill().
  */
 struct izc_sim_adc {
-	struct izc_sample_port port;
+	struct izc_sim_converter conv;
 	struct izc_wavegen gen;
-	unsigned int rate;
-	enum izc_soft_dma_data_mode mode;
-	atomic64_t overrun_samples;
 	struct izc_sim_link link;
 	bool looped;
-	struct iio_chan_spec chans[IZC_SIM_ADC_MAX_CHANS];
+	struct iio_chan_spec chans[IZC_SIM_MAX_CHANS];
 };
 
-static const char * const izc_sim_adc_modes[] = {
-	[IZC_SOFT_DMA_TOUCH] = "touch",
-	[IZC_SOFT_DMA_NULL] = "null",
-};
+/* the shared callbacks find the converter at the start of iio_priv() */
+static_assert(offsetof(struct izc_sim_adc, conv) == 0);
 
 static struct izc_sim_adc *port_to_adc(struct izc_sample_port *port)
 {
-	return container_of(port, struct izc_sim_adc, port);
+	return container_of(port, struct izc_sim_adc, conv.port);
 }
 
 /* ---- the sample port ----------------------------------------------------- */
@@ -175,8 +166,8 @@ static void izc_sim_adc_skip(struct izc_sample_port *port, size_t len,
 	izc_wavegen_skip(&adc->gen, len);
 	if (adc->looped)
 		izc_sim_link_adc_fill(&adc->link, NULL, len);
-	if (lost && adc->gen.frame_bytes)
-		atomic64_add(len / adc->gen.frame_bytes, &adc->overrun_samples);
+	if (lost)
+		izc_sim_converter_count_lost(&adc->conv, len);
 }
 
 /* Looped: as much as the DAC delivered; the generator never runs dry. */
@@ -205,10 +196,7 @@ static int izc_sim_adc_update_scan_mode(struct iio_dev *indio_dev,
 	if (!frame)
 		return -EINVAL;
 
-	WRITE_ONCE(adc->port.frame_bytes, frame);
-	WRITE_ONCE(adc->port.bytes_per_second, (u64)adc->rate * frame);
-	WRITE_ONCE(adc->port.mode, adc->mode);
-
+	izc_sim_converter_set_frame(&adc->conv, frame);
 	return 0;
 }
 
@@ -219,7 +207,7 @@ static int izc_sim_adc_preenable(struct iio_dev *indio_dev)
 
 	adc->looped = izc_sim_link_adc_start(&adc->link,
 					     indio_dev->active_scan_mask,
-					     adc->rate != 0);
+					     adc->conv.rate != 0);
 	return 0;
 }
 
@@ -237,50 +225,6 @@ static const struct iio_buffer_setup_ops izc_sim_adc_setup_ops = {
 	.preenable = izc_sim_adc_preenable,
 	.postdisable = izc_sim_adc_postdisable,
 };
-
-static int izc_sim_adc_read_raw(struct iio_dev *indio_dev,
-				const struct iio_chan_spec *chan, int *val,
-				int *val2, long mask)
-{
-	struct izc_sim_adc *adc = iio_priv(indio_dev);
-
-	switch (mask) {
-	case IIO_CHAN_INFO_SAMP_FREQ:
-		*val = READ_ONCE(adc->rate);
-		return IIO_VAL_INT;
-	default:
-		return -EINVAL;
-	}
-}
-
-static int izc_sim_adc_write_raw(struct iio_dev *indio_dev,
-				 const struct iio_chan_spec *chan, int val,
-				 int val2, long mask)
-{
-	struct izc_sim_adc *adc = iio_priv(indio_dev);
-	int ret;
-
-	switch (mask) {
-	case IIO_CHAN_INFO_SAMP_FREQ:
-		if (val < 0 || val > IZC_SIM_ADC_MAX_RATE || val2)
-			return -EINVAL;
-		ret = iio_device_claim_direct_mode(indio_dev);
-		if (ret)
-			return ret;
-		WRITE_ONCE(adc->rate, val);
-		iio_device_release_direct_mode(indio_dev);
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-static int izc_sim_adc_write_raw_get_fmt(struct iio_dev *indio_dev,
-					 struct iio_chan_spec const *chan,
-					 long mask)
-{
-	return IIO_VAL_INT;
-}
 
 static int izc_sim_adc_get_wave(struct iio_dev *indio_dev,
 				const struct iio_chan_spec *chan)
@@ -352,35 +296,6 @@ static const struct iio_chan_spec_ext_info izc_sim_adc_ext_info[] = {
 
 /* ---- device attributes ------------------------------------------------- */
 
-static ssize_t dma_mode_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	struct izc_sim_adc *adc = iio_priv(dev_to_iio_dev(dev));
-
-	return sysfs_emit(buf, "%s\n", izc_sim_adc_modes[READ_ONCE(adc->mode)]);
-}
-
-static ssize_t dma_mode_store(struct device *dev,
-			      struct device_attribute *attr, const char *buf,
-			      size_t len)
-{
-	struct iio_dev *indio_dev = dev_to_iio_dev(dev);
-	struct izc_sim_adc *adc = iio_priv(indio_dev);
-	int mode, ret;
-
-	mode = sysfs_match_string(izc_sim_adc_modes, buf);
-	if (mode < 0)
-		return mode;
-
-	ret = iio_device_claim_direct_mode(indio_dev);
-	if (ret)
-		return ret;
-	WRITE_ONCE(adc->mode, mode);
-	iio_device_release_direct_mode(indio_dev);
-
-	return len;
-}
-
 static ssize_t loopback_source_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
@@ -389,58 +304,19 @@ static ssize_t loopback_source_show(struct device *dev,
 	return izc_sim_link_show_dac(&adc->link, buf);
 }
 
-static ssize_t dma_channel_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct izc_sim_adc *adc = iio_priv(dev_to_iio_dev(dev));
-
-	return sysfs_emit(buf, "%s\n", izc_soft_dma_port_chan_name(&adc->port));
-}
-
-enum {
-	IZC_SIM_ADC_BLOCKS,
-	IZC_SIM_ADC_BYTES,
-	IZC_SIM_ADC_OVERRUN_EVENTS,
-	IZC_SIM_ADC_OVERRUN_SAMPLES,
-};
-
-static ssize_t izc_sim_adc_stat_show(struct device *dev,
-				     struct device_attribute *attr, char *buf)
-{
-	struct izc_sim_adc *adc = iio_priv(dev_to_iio_dev(dev));
-	struct izc_sample_port_stats *st = &adc->port.stats;
-	s64 v;
-
-	switch (to_iio_dev_attr(attr)->address) {
-	case IZC_SIM_ADC_BLOCKS:
-		v = atomic64_read(&st->descriptors);
-		break;
-	case IZC_SIM_ADC_BYTES:
-		v = atomic64_read(&st->bytes);
-		break;
-	case IZC_SIM_ADC_OVERRUN_EVENTS:
-		v = atomic64_read(&st->lost_events);
-		break;
-	default:
-		v = atomic64_read(&adc->overrun_samples);
-		break;
-	}
-
-	return sysfs_emit(buf, "%lld\n", v);
-}
-
-static IIO_DEVICE_ATTR_RW(dma_mode, 0);
-static IIO_CONST_ATTR(dma_mode_available, "touch null");
-static IIO_DEVICE_ATTR_RO(dma_channel, 0);
+static IIO_DEVICE_ATTR(dma_mode, 0644, izc_sim_dma_mode_show,
+		       izc_sim_dma_mode_store, 0);
+static IIO_CONST_ATTR(dma_mode_available, IZC_SIM_DMA_MODES_AVAILABLE);
+static IIO_DEVICE_ATTR(dma_channel, 0444, izc_sim_dma_channel_show, NULL, 0);
 static IIO_DEVICE_ATTR_RO(loopback_source, 0);
-static IIO_DEVICE_ATTR(blocks_completed, 0444, izc_sim_adc_stat_show, NULL,
-		       IZC_SIM_ADC_BLOCKS);
-static IIO_DEVICE_ATTR(bytes_completed, 0444, izc_sim_adc_stat_show, NULL,
-		       IZC_SIM_ADC_BYTES);
-static IIO_DEVICE_ATTR(overrun_events, 0444, izc_sim_adc_stat_show, NULL,
-		       IZC_SIM_ADC_OVERRUN_EVENTS);
-static IIO_DEVICE_ATTR(overrun_samples, 0444, izc_sim_adc_stat_show, NULL,
-		       IZC_SIM_ADC_OVERRUN_SAMPLES);
+static IIO_DEVICE_ATTR(blocks_completed, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_BLOCKS);
+static IIO_DEVICE_ATTR(bytes_completed, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_BYTES);
+static IIO_DEVICE_ATTR(overrun_events, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_LOST_EVENTS);
+static IIO_DEVICE_ATTR(overrun_samples, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_LOST_SAMPLES);
 
 static struct attribute *izc_sim_adc_attrs[] = {
 	&iio_dev_attr_dma_mode.dev_attr.attr,
@@ -459,36 +335,14 @@ static const struct attribute_group izc_sim_adc_attr_group = {
 };
 
 static const struct iio_info izc_sim_adc_info = {
-	.read_raw = izc_sim_adc_read_raw,
-	.write_raw = izc_sim_adc_write_raw,
-	.write_raw_get_fmt = izc_sim_adc_write_raw_get_fmt,
+	.read_raw = izc_sim_read_raw,
+	.write_raw = izc_sim_write_raw,
+	.write_raw_get_fmt = izc_sim_write_raw_get_fmt,
 	.update_scan_mode = izc_sim_adc_update_scan_mode,
 	.attrs = &izc_sim_adc_attr_group,
 };
 
 /* ---- the platform driver ----------------------------------------------- */
-
-static void izc_sim_adc_init_chans(struct izc_sim_adc *adc,
-				   unsigned int nchan, unsigned int bits)
-{
-	unsigned int i;
-
-	for (i = 0; i < nchan; i++) {
-		struct iio_chan_spec *ch = &adc->chans[i];
-
-		ch->type = IIO_VOLTAGE;
-		ch->indexed = 1;
-		ch->channel = i;
-		ch->scan_index = i;
-		ch->scan_type.sign = 's';
-		ch->scan_type.realbits = bits;
-		ch->scan_type.storagebits = bits;
-		ch->scan_type.shift = 0;
-		ch->scan_type.endianness = IIO_LE;
-		ch->info_mask_shared_by_all = BIT(IIO_CHAN_INFO_SAMP_FREQ);
-		ch->ext_info = izc_sim_adc_ext_info;
-	}
-}
 
 static void izc_sim_adc_link_del(void *link)
 {
@@ -503,9 +357,7 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	struct izc_sim_adc *adc;
 	int ret;
 
-	if (!pdata || pdata->channels < IZC_SIM_ADC_MIN_CHANS ||
-	    pdata->channels > IZC_SIM_ADC_MAX_CHANS ||
-	    (pdata->bits != 16 && pdata->bits != 32))
+	if (!pdata || !izc_sim_format_valid(pdata->channels, pdata->bits))
 		return dev_err_probe(dev, -EINVAL, "bad configuration\n");
 
 	indio_dev = devm_iio_device_alloc(dev, sizeof(*adc));
@@ -514,12 +366,10 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	adc = iio_priv(indio_dev);
 
 	izc_wavegen_init(&adc->gen, pdata->channels, pdata->bits);
-	izc_sim_adc_init_chans(adc, pdata->channels, pdata->bits);
-	adc->rate = min(sampling_frequency, IZC_SIM_ADC_MAX_RATE);
-	adc->mode = IZC_SOFT_DMA_TOUCH;
-	atomic64_set(&adc->overrun_samples, 0);
-	adc->port.ops = &izc_sim_adc_port_ops;
-	adc->port.mode = adc->mode;
+	izc_sim_init_chans(adc->chans, pdata->channels, pdata->bits, false,
+			   izc_sim_adc_ext_info);
+	izc_sim_converter_init(&adc->conv, &izc_sim_adc_port_ops,
+			       sampling_frequency);
 
 	indio_dev->name = IZC_SIM_ADC_NAME;
 	indio_dev->label = devm_kasprintf(dev, GFP_KERNEL, "%s%d",
@@ -532,12 +382,12 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	indio_dev->channels = adc->chans;
 	indio_dev->num_channels = pdata->channels;
 
-	ret = devm_izc_soft_dma_port_register(dev, "rx", &adc->port);
+	ret = devm_izc_soft_dma_port_register(dev, "rx", &adc->conv.port);
 	if (ret)
 		return dev_err_probe(dev, ret, "sample port\n");
 
 	/* Unpaired (the DAC module pins ours) before the port goes. */
-	izc_sim_link_init(&adc->link, &adc->port, indio_dev->label,
+	izc_sim_link_init(&adc->link, &adc->conv.port, indio_dev->label,
 			  pdata->channels, pdata->bits);
 	izc_sim_link_add(&adc->link);
 	ret = devm_add_action_or_reset(dev, izc_sim_adc_link_del, &adc->link);
@@ -554,17 +404,8 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	return devm_iio_device_register(dev, indio_dev);
 }
 
-static struct platform_driver izc_sim_adc_driver;
-
-/* Instances created by this module; protected by izc_sim_adc_list_lock */
-struct izc_sim_adc_inst {
-	struct list_head node;
-	struct platform_device *pdev;
-};
-
-static DEFINE_MUTEX(izc_sim_adc_list_lock);
-static LIST_HEAD(izc_sim_adc_list);
-static DEFINE_IDA(izc_sim_adc_ida);
+/* The instances this module created */
+static struct izc_sim_registry izc_sim_adc_registry;
 
 static int izc_sim_adc_create(unsigned int nchan, unsigned int bits,
 			      bool with_dmabuf)
@@ -574,68 +415,12 @@ static int izc_sim_adc_create(unsigned int nchan, unsigned int bits,
 		.bits = bits,
 		.dmabuf = with_dmabuf,
 	};
-	struct platform_device_info info = {
-		.name = IZC_SIM_ADC_NAME,
-		.data = &pdata,
-		.size_data = sizeof(pdata),
-		.dma_mask = DMA_BIT_MASK(64),
-	};
-	struct izc_sim_adc_inst *inst;
-	int id, ret;
 
-	if (nchan < IZC_SIM_ADC_MIN_CHANS || nchan > IZC_SIM_ADC_MAX_CHANS ||
-	    (bits != 16 && bits != 32))
+	if (!izc_sim_format_valid(nchan, bits))
 		return -EINVAL;
 
-	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
-	if (!inst)
-		return -ENOMEM;
-
-	id = ida_alloc_max(&izc_sim_adc_ida, IZC_SIM_ADC_MAX_INST - 1,
-			   GFP_KERNEL);
-	if (id < 0) {
-		ret = id == -ENOSPC ? -EBUSY : id;
-		goto err_inst_free;
-	}
-	info.id = id;
-
-	inst->pdev = platform_device_register_full(&info);
-	if (IS_ERR(inst->pdev)) {
-		ret = PTR_ERR(inst->pdev);
-		goto err_ida_free;
-	}
-	if (!inst->pdev->dev.driver) {
-		/* probe failed; the kernel log says why */
-		ret = -ENODEV;
-		goto err_device_unregister;
-	}
-
-	mutex_lock(&izc_sim_adc_list_lock);
-	list_add_tail(&inst->node, &izc_sim_adc_list);
-	mutex_unlock(&izc_sim_adc_list_lock);
-	return id;
-
-err_device_unregister:
-	platform_device_unregister(inst->pdev);
-err_ida_free:
-	ida_free(&izc_sim_adc_ida, id);
-err_inst_free:
-	kfree(inst);
-	return ret;
-}
-
-static void izc_sim_adc_destroy_all(void)
-{
-	struct izc_sim_adc_inst *inst, *tmp;
-
-	mutex_lock(&izc_sim_adc_list_lock);
-	list_for_each_entry_safe_reverse(inst, tmp, &izc_sim_adc_list, node) {
-		list_del(&inst->node);
-		ida_free(&izc_sim_adc_ida, inst->pdev->id);
-		platform_device_unregister(inst->pdev);
-		kfree(inst);
-	}
-	mutex_unlock(&izc_sim_adc_list_lock);
+	return izc_sim_instance_create(&izc_sim_adc_registry, &pdata,
+				       sizeof(pdata));
 }
 
 /*
@@ -682,9 +467,10 @@ static int __init izc_sim_adc_init(void)
 	unsigned int i;
 	int ret;
 
-	if (instances > IZC_SIM_ADC_MAX_INST)
+	if (instances > IZC_SIM_MAX_INST)
 		return -EINVAL;
 
+	izc_sim_registry_init(&izc_sim_adc_registry, IZC_SIM_ADC_NAME);
 	ret = platform_driver_register(&izc_sim_adc_driver);
 	if (ret)
 		return ret;
@@ -698,7 +484,7 @@ static int __init izc_sim_adc_init(void)
 	return 0;
 
 err_destroy_all:
-	izc_sim_adc_destroy_all();
+	izc_sim_instance_destroy_all(&izc_sim_adc_registry);
 	platform_driver_unregister(&izc_sim_adc_driver);
 	return ret;
 }
@@ -706,7 +492,7 @@ module_init(izc_sim_adc_init);
 
 static void __exit izc_sim_adc_exit(void)
 {
-	izc_sim_adc_destroy_all();
+	izc_sim_instance_destroy_all(&izc_sim_adc_registry);
 	platform_driver_unregister(&izc_sim_adc_driver);
 }
 module_exit(izc_sim_adc_exit);

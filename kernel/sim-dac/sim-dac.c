@@ -21,7 +21,7 @@
  * include/izc/sim-loopback.h and docs/sim-dac.md).
  *
  * Device attributes (besides the IIO core's):
- *  sampling_frequency	S/s, 1..IZC_SIM_DAC_MAX_RATE; 0 selects unpaced
+ *  sampling_frequency	S/s, 1..IZC_SIM_MAX_RATE; 0 selects unpaced
  *			(as fast as blocks come; never an underflow)
  *  dma_mode		"touch" (the engine reads every sample) or "null"
  *			(blocks complete at the paced rate, memory untouched,
@@ -39,20 +39,22 @@
  *			a paced DAC underflowing into a stalled ADC)
  * sampling_frequency, dma_mode and the loopback attributes can only change
  * while the buffer is disabled (-EBUSY otherwise).
+ *
+ * What the ADC has too (instance registry, channel specs, sampling_frequency,
+ * dma_mode, dma_channel, counters) comes from the ADC module: see
+ * include/izc/sim-common.h.
  */
 
 #include <linux/bitmap.h>
+#include <linux/build_bug.h>
 #include <linux/device.h>
-#include <linux/dma-mapping.h>
 #include <linux/err.h>
-#include <linux/idr.h>
 #include <linux/kernel.h>
 #include <linux/kstrtox.h>
-#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
-#include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -61,14 +63,11 @@
 #include <linux/iio/sysfs.h>
 
 #include <izc/buffer-dmaengine.h>
+#include <izc/sim-common.h>
 #include <izc/sim-loopback.h>
 #include <izc/soft-dma.h>
 
 #define IZC_SIM_DAC_NAME	"izc-sim-dac"
-#define IZC_SIM_DAC_MIN_CHANS	2
-#define IZC_SIM_DAC_MAX_CHANS	16
-#define IZC_SIM_DAC_MAX_RATE	1000000000U
-#define IZC_SIM_DAC_MAX_INST	64
 #define IZC_SIM_ADC_NAME	"izc-sim-adc"
 
 static unsigned int instances = 1;
@@ -112,52 +111,43 @@ struct izc_sim_dac_pdata {
 
 /**
  * struct izc_sim_dac - one simulated DAC
- * @port: the sample port the soft DMA engine drains into
+ * @conv: sample port (drained into by the soft DMA engine), sampling
+ *	frequency, DMA mode, frames output as idle because no block was
+ *	queued (underflow_samples); must come first
  * @nchan: channels
  * @bits: storage bits
- * @rate: sampling frequency in S/s, 0 unpaced
- * @mode: DMA data mode
- * @frame_bytes: bytes per frame of the current stream
  * @link: the loopback wire into an ADC, or NULL
  * @latency: idle frames a stream starts with on the wire
- * @underflow_samples: frames output as idle because no block was queued
  * @dropped_samples: frames that did not fit into the wire
  * @chans: channel specs
  *
- * Locking: @rate, @mode, @link and @latency, and the stream fields of @port
- * (frame size, rate, mode) change only with the IIO device's direct mode
- * claimed, or from preenable/update_scan_mode/postdisable, which the IIO
- * core runs under the same lock while it enables or disables the buffer:
- * never while the DMA runs. While streaming only the DMA engine's worker
- * calls drain()/skip()/avail(), one at a time. @link is also changed only
- * under izc_sim_dac_link_lock, which its sysfs reader takes. The counters
- * are atomics.
+ * Locking: @conv as documented at struct izc_sim_converter. @link and
+ * @latency change only with the IIO device's direct mode claimed, or from
+ * preenable/postdisable, which the IIO core runs under the same lock while
+ * it enables or disables the buffer: never while the DMA runs. While
+ * streaming only the DMA engine's worker calls drain()/skip()/avail(), one
+ * at a time. @link is also changed only under izc_sim_dac_link_lock, which
+ * its sysfs reader takes. @dropped_samples is an atomic.
  */
 struct izc_sim_dac {
-	struct izc_sample_port port;
+	struct izc_sim_converter conv;
 	unsigned int nchan;
 	unsigned int bits;
-	unsigned int rate;
-	enum izc_soft_dma_data_mode mode;
-	unsigned int frame_bytes;
 	struct izc_sim_link *link;
 	unsigned int latency;
-	atomic64_t underflow_samples;
 	atomic64_t dropped_samples;
-	struct iio_chan_spec chans[IZC_SIM_DAC_MAX_CHANS];
+	struct iio_chan_spec chans[IZC_SIM_MAX_CHANS];
 };
+
+/* the shared callbacks find the converter at the start of iio_priv() */
+static_assert(offsetof(struct izc_sim_dac, conv) == 0);
 
 /* Serialises changes of every DAC's @link with the sysfs readers */
 static DEFINE_MUTEX(izc_sim_dac_link_lock);
 
-static const char * const izc_sim_dac_modes[] = {
-	[IZC_SOFT_DMA_TOUCH] = "touch",
-	[IZC_SOFT_DMA_NULL] = "null",
-};
-
 static struct izc_sim_dac *port_to_dac(struct izc_sample_port *port)
 {
-	return container_of(port, struct izc_sim_dac, port);
+	return container_of(port, struct izc_sim_dac, conv.port);
 }
 
 /* ---- the sample port ----------------------------------------------------- */
@@ -188,8 +178,8 @@ static void izc_sim_dac_skip(struct izc_sample_port *port, size_t len,
 
 	/* Underflow (lost) or null mode: the DAC holds the idle value. */
 	izc_sim_dac_emit(dac, NULL, len);
-	if (lost && dac->frame_bytes)
-		atomic64_add(len / dac->frame_bytes, &dac->underflow_samples);
+	if (lost)
+		izc_sim_converter_count_lost(&dac->conv, len);
 }
 
 /* Paired: as much as the wire takes; else the output goes nowhere. */
@@ -248,95 +238,8 @@ static int izc_sim_dac_update_scan_mode(struct iio_dev *indio_dev,
 	if (!frame)
 		return -EINVAL;
 
-	dac->frame_bytes = frame;
-	WRITE_ONCE(dac->port.frame_bytes, frame);
-	WRITE_ONCE(dac->port.bytes_per_second, (u64)dac->rate * frame);
-	WRITE_ONCE(dac->port.mode, dac->mode);
-
+	izc_sim_converter_set_frame(&dac->conv, frame);
 	return 0;
-}
-
-static int izc_sim_dac_read_raw(struct iio_dev *indio_dev,
-				const struct iio_chan_spec *chan, int *val,
-				int *val2, long mask)
-{
-	struct izc_sim_dac *dac = iio_priv(indio_dev);
-
-	switch (mask) {
-	case IIO_CHAN_INFO_SAMP_FREQ:
-		*val = READ_ONCE(dac->rate);
-		return IIO_VAL_INT;
-	default:
-		return -EINVAL;
-	}
-}
-
-static int izc_sim_dac_write_raw(struct iio_dev *indio_dev,
-				 const struct iio_chan_spec *chan, int val,
-				 int val2, long mask)
-{
-	struct izc_sim_dac *dac = iio_priv(indio_dev);
-	int ret;
-
-	switch (mask) {
-	case IIO_CHAN_INFO_SAMP_FREQ:
-		if (val < 0 || val > IZC_SIM_DAC_MAX_RATE || val2)
-			return -EINVAL;
-		ret = iio_device_claim_direct_mode(indio_dev);
-		if (ret)
-			return ret;
-		WRITE_ONCE(dac->rate, val);
-		iio_device_release_direct_mode(indio_dev);
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-static int izc_sim_dac_write_raw_get_fmt(struct iio_dev *indio_dev,
-					 struct iio_chan_spec const *chan,
-					 long mask)
-{
-	return IIO_VAL_INT;
-}
-
-/* ---- device attributes ------------------------------------------------- */
-
-static ssize_t dma_mode_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	struct izc_sim_dac *dac = iio_priv(dev_to_iio_dev(dev));
-
-	return sysfs_emit(buf, "%s\n", izc_sim_dac_modes[READ_ONCE(dac->mode)]);
-}
-
-static ssize_t dma_mode_store(struct device *dev,
-			      struct device_attribute *attr, const char *buf,
-			      size_t len)
-{
-	struct iio_dev *indio_dev = dev_to_iio_dev(dev);
-	struct izc_sim_dac *dac = iio_priv(indio_dev);
-	int mode, ret;
-
-	mode = sysfs_match_string(izc_sim_dac_modes, buf);
-	if (mode < 0)
-		return mode;
-
-	ret = iio_device_claim_direct_mode(indio_dev);
-	if (ret)
-		return ret;
-	WRITE_ONCE(dac->mode, mode);
-	iio_device_release_direct_mode(indio_dev);
-
-	return len;
-}
-
-static ssize_t dma_channel_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct izc_sim_dac *dac = iio_priv(dev_to_iio_dev(dev));
-
-	return sysfs_emit(buf, "%s\n", izc_soft_dma_port_chan_name(&dac->port));
 }
 
 /*
@@ -355,7 +258,7 @@ static int izc_sim_dac_set_link(struct iio_dev *indio_dev, const char *label)
 		dac->link = NULL;
 	}
 	if (label) {
-		link = izc_sim_link_pair(label, indio_dev->label, &dac->port,
+		link = izc_sim_link_pair(label, indio_dev->label, &dac->conv.port,
 					 dac->nchan, dac->bits);
 		if (IS_ERR(link))
 			ret = PTR_ERR(link);
@@ -436,57 +339,30 @@ static ssize_t loopback_latency_store(struct device *dev,
 	return len;
 }
 
-enum {
-	IZC_SIM_DAC_BLOCKS,
-	IZC_SIM_DAC_BYTES,
-	IZC_SIM_DAC_UNDERFLOW_EVENTS,
-	IZC_SIM_DAC_UNDERFLOW_SAMPLES,
-	IZC_SIM_DAC_DROPPED_SAMPLES,
-};
-
-static ssize_t izc_sim_dac_stat_show(struct device *dev,
-				     struct device_attribute *attr, char *buf)
+static ssize_t loopback_dropped_samples_show(struct device *dev,
+					     struct device_attribute *attr,
+					     char *buf)
 {
 	struct izc_sim_dac *dac = iio_priv(dev_to_iio_dev(dev));
-	struct izc_sample_port_stats *st = &dac->port.stats;
-	s64 v;
 
-	switch (to_iio_dev_attr(attr)->address) {
-	case IZC_SIM_DAC_BLOCKS:
-		v = atomic64_read(&st->descriptors);
-		break;
-	case IZC_SIM_DAC_BYTES:
-		v = atomic64_read(&st->bytes);
-		break;
-	case IZC_SIM_DAC_UNDERFLOW_EVENTS:
-		v = atomic64_read(&st->lost_events);
-		break;
-	case IZC_SIM_DAC_UNDERFLOW_SAMPLES:
-		v = atomic64_read(&dac->underflow_samples);
-		break;
-	default:
-		v = atomic64_read(&dac->dropped_samples);
-		break;
-	}
-
-	return sysfs_emit(buf, "%lld\n", v);
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&dac->dropped_samples));
 }
 
-static IIO_DEVICE_ATTR_RW(dma_mode, 0);
-static IIO_CONST_ATTR(dma_mode_available, "touch null");
-static IIO_DEVICE_ATTR_RO(dma_channel, 0);
+static IIO_DEVICE_ATTR(dma_mode, 0644, izc_sim_dma_mode_show,
+		       izc_sim_dma_mode_store, 0);
+static IIO_CONST_ATTR(dma_mode_available, IZC_SIM_DMA_MODES_AVAILABLE);
+static IIO_DEVICE_ATTR(dma_channel, 0444, izc_sim_dma_channel_show, NULL, 0);
 static IIO_DEVICE_ATTR_RW(loopback_adc, 0);
 static IIO_DEVICE_ATTR_RW(loopback_latency, 0);
-static IIO_DEVICE_ATTR(blocks_completed, 0444, izc_sim_dac_stat_show, NULL,
-		       IZC_SIM_DAC_BLOCKS);
-static IIO_DEVICE_ATTR(bytes_completed, 0444, izc_sim_dac_stat_show, NULL,
-		       IZC_SIM_DAC_BYTES);
-static IIO_DEVICE_ATTR(underflow_events, 0444, izc_sim_dac_stat_show, NULL,
-		       IZC_SIM_DAC_UNDERFLOW_EVENTS);
-static IIO_DEVICE_ATTR(underflow_samples, 0444, izc_sim_dac_stat_show, NULL,
-		       IZC_SIM_DAC_UNDERFLOW_SAMPLES);
-static IIO_DEVICE_ATTR(loopback_dropped_samples, 0444, izc_sim_dac_stat_show,
-		       NULL, IZC_SIM_DAC_DROPPED_SAMPLES);
+static IIO_DEVICE_ATTR(blocks_completed, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_BLOCKS);
+static IIO_DEVICE_ATTR(bytes_completed, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_BYTES);
+static IIO_DEVICE_ATTR(underflow_events, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_LOST_EVENTS);
+static IIO_DEVICE_ATTR(underflow_samples, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_LOST_SAMPLES);
+static IIO_DEVICE_ATTR_RO(loopback_dropped_samples, 0);
 
 static struct attribute *izc_sim_dac_attrs[] = {
 	&iio_dev_attr_dma_mode.dev_attr.attr,
@@ -507,35 +383,14 @@ static const struct attribute_group izc_sim_dac_attr_group = {
 };
 
 static const struct iio_info izc_sim_dac_info = {
-	.read_raw = izc_sim_dac_read_raw,
-	.write_raw = izc_sim_dac_write_raw,
-	.write_raw_get_fmt = izc_sim_dac_write_raw_get_fmt,
+	.read_raw = izc_sim_read_raw,
+	.write_raw = izc_sim_write_raw,
+	.write_raw_get_fmt = izc_sim_write_raw_get_fmt,
 	.update_scan_mode = izc_sim_dac_update_scan_mode,
 	.attrs = &izc_sim_dac_attr_group,
 };
 
 /* ---- the platform driver ----------------------------------------------- */
-
-static void izc_sim_dac_init_chans(struct izc_sim_dac *dac)
-{
-	unsigned int i;
-
-	for (i = 0; i < dac->nchan; i++) {
-		struct iio_chan_spec *ch = &dac->chans[i];
-
-		ch->type = IIO_VOLTAGE;
-		ch->indexed = 1;
-		ch->output = 1;
-		ch->channel = i;
-		ch->scan_index = i;
-		ch->scan_type.sign = 's';
-		ch->scan_type.realbits = dac->bits;
-		ch->scan_type.storagebits = dac->bits;
-		ch->scan_type.shift = 0;
-		ch->scan_type.endianness = IIO_LE;
-		ch->info_mask_shared_by_all = BIT(IIO_CHAN_INFO_SAMP_FREQ);
-	}
-}
 
 /* Unpaired before the port goes (devres runs in reverse order). */
 static void izc_sim_dac_unpair_action(void *indio_dev)
@@ -552,9 +407,7 @@ static int izc_sim_dac_probe(struct platform_device *pdev)
 	char adc_label[32];
 	int ret;
 
-	if (!pdata || pdata->channels < IZC_SIM_DAC_MIN_CHANS ||
-	    pdata->channels > IZC_SIM_DAC_MAX_CHANS ||
-	    (pdata->bits != 16 && pdata->bits != 32))
+	if (!pdata || !izc_sim_format_valid(pdata->channels, pdata->bits))
 		return dev_err_probe(dev, -EINVAL, "bad configuration\n");
 
 	indio_dev = devm_iio_device_alloc(dev, sizeof(*dac));
@@ -564,14 +417,11 @@ static int izc_sim_dac_probe(struct platform_device *pdev)
 
 	dac->nchan = pdata->channels;
 	dac->bits = pdata->bits;
-	izc_sim_dac_init_chans(dac);
-	dac->rate = min(sampling_frequency, IZC_SIM_DAC_MAX_RATE);
-	dac->mode = IZC_SOFT_DMA_TOUCH;
+	izc_sim_init_chans(dac->chans, dac->nchan, dac->bits, true, NULL);
+	izc_sim_converter_init(&dac->conv, &izc_sim_dac_port_ops,
+			       sampling_frequency);
 	dac->latency = min(loopback_latency, IZC_SIM_LINK_MAX_LATENCY);
-	atomic64_set(&dac->underflow_samples, 0);
 	atomic64_set(&dac->dropped_samples, 0);
-	dac->port.ops = &izc_sim_dac_port_ops;
-	dac->port.mode = dac->mode;
 
 	indio_dev->name = IZC_SIM_DAC_NAME;
 	indio_dev->label = devm_kasprintf(dev, GFP_KERNEL, "%s%d",
@@ -584,7 +434,7 @@ static int izc_sim_dac_probe(struct platform_device *pdev)
 	indio_dev->channels = dac->chans;
 	indio_dev->num_channels = dac->nchan;
 
-	ret = devm_izc_soft_dma_port_register(dev, "tx", &dac->port);
+	ret = devm_izc_soft_dma_port_register(dev, "tx", &dac->conv.port);
 	if (ret)
 		return dev_err_probe(dev, ret, "sample port\n");
 
@@ -610,17 +460,8 @@ static int izc_sim_dac_probe(struct platform_device *pdev)
 	return devm_iio_device_register(dev, indio_dev);
 }
 
-static struct platform_driver izc_sim_dac_driver;
-
-/* Instances created by this module; protected by izc_sim_dac_list_lock */
-struct izc_sim_dac_inst {
-	struct list_head node;
-	struct platform_device *pdev;
-};
-
-static DEFINE_MUTEX(izc_sim_dac_list_lock);
-static LIST_HEAD(izc_sim_dac_list);
-static DEFINE_IDA(izc_sim_dac_ida);
+/* The instances this module created */
+static struct izc_sim_registry izc_sim_dac_registry;
 
 static int izc_sim_dac_create(unsigned int nchan, unsigned int bits,
 			      bool pair)
@@ -630,68 +471,12 @@ static int izc_sim_dac_create(unsigned int nchan, unsigned int bits,
 		.bits = bits,
 		.loopback = pair,
 	};
-	struct platform_device_info info = {
-		.name = IZC_SIM_DAC_NAME,
-		.data = &pdata,
-		.size_data = sizeof(pdata),
-		.dma_mask = DMA_BIT_MASK(64),
-	};
-	struct izc_sim_dac_inst *inst;
-	int id, ret;
 
-	if (nchan < IZC_SIM_DAC_MIN_CHANS || nchan > IZC_SIM_DAC_MAX_CHANS ||
-	    (bits != 16 && bits != 32))
+	if (!izc_sim_format_valid(nchan, bits))
 		return -EINVAL;
 
-	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
-	if (!inst)
-		return -ENOMEM;
-
-	id = ida_alloc_max(&izc_sim_dac_ida, IZC_SIM_DAC_MAX_INST - 1,
-			   GFP_KERNEL);
-	if (id < 0) {
-		ret = id == -ENOSPC ? -EBUSY : id;
-		goto err_inst_free;
-	}
-	info.id = id;
-
-	inst->pdev = platform_device_register_full(&info);
-	if (IS_ERR(inst->pdev)) {
-		ret = PTR_ERR(inst->pdev);
-		goto err_ida_free;
-	}
-	if (!inst->pdev->dev.driver) {
-		/* probe failed; the kernel log says why */
-		ret = -ENODEV;
-		goto err_device_unregister;
-	}
-
-	mutex_lock(&izc_sim_dac_list_lock);
-	list_add_tail(&inst->node, &izc_sim_dac_list);
-	mutex_unlock(&izc_sim_dac_list_lock);
-	return id;
-
-err_device_unregister:
-	platform_device_unregister(inst->pdev);
-err_ida_free:
-	ida_free(&izc_sim_dac_ida, id);
-err_inst_free:
-	kfree(inst);
-	return ret;
-}
-
-static void izc_sim_dac_destroy_all(void)
-{
-	struct izc_sim_dac_inst *inst, *tmp;
-
-	mutex_lock(&izc_sim_dac_list_lock);
-	list_for_each_entry_safe_reverse(inst, tmp, &izc_sim_dac_list, node) {
-		list_del(&inst->node);
-		ida_free(&izc_sim_dac_ida, inst->pdev->id);
-		platform_device_unregister(inst->pdev);
-		kfree(inst);
-	}
-	mutex_unlock(&izc_sim_dac_list_lock);
+	return izc_sim_instance_create(&izc_sim_dac_registry, &pdata,
+				       sizeof(pdata));
 }
 
 /*
@@ -735,10 +520,11 @@ static int __init izc_sim_dac_init(void)
 	unsigned int i;
 	int ret;
 
-	if (instances > IZC_SIM_DAC_MAX_INST ||
+	if (instances > IZC_SIM_MAX_INST ||
 	    loopback_latency > IZC_SIM_LINK_MAX_LATENCY)
 		return -EINVAL;
 
+	izc_sim_registry_init(&izc_sim_dac_registry, IZC_SIM_DAC_NAME);
 	ret = platform_driver_register(&izc_sim_dac_driver);
 	if (ret)
 		return ret;
@@ -752,7 +538,7 @@ static int __init izc_sim_dac_init(void)
 	return 0;
 
 err_destroy_all:
-	izc_sim_dac_destroy_all();
+	izc_sim_instance_destroy_all(&izc_sim_dac_registry);
 	platform_driver_unregister(&izc_sim_dac_driver);
 	return ret;
 }
@@ -760,7 +546,7 @@ module_init(izc_sim_dac_init);
 
 static void __exit izc_sim_dac_exit(void)
 {
-	izc_sim_dac_destroy_all();
+	izc_sim_instance_destroy_all(&izc_sim_dac_registry);
 	platform_driver_unregister(&izc_sim_dac_driver);
 }
 module_exit(izc_sim_dac_exit);
