@@ -44,7 +44,7 @@ LIBIZC_A := $(BUILD)/lib/libizc.a
 HAVE_LIB := $(wildcard lib/Makefile)
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -pthread \
-	-Itests/guest -Ilib/include $(UAPI_CFLAGS)
+	-Itests/guest -Ilib/include -Itools $(UAPI_CFLAGS)
 GUEST_OUT := $(BUILD)/guest
 GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.sh)
 GUEST_SELFTEST_SRCS := $(wildcard tests/guest/selftest/*.c tests/guest/selftest/*.sh)
@@ -83,11 +83,13 @@ ifneq ($(HAVE_LIB),)
 endif
 
 TOOLS_OUT := $(BUILD)/tools
-TOOLS := izc-info izc-capture izc-generate izc-bench izc-demo
+TOOLS := izc-info izc-capture izc-generate izc-bench izc-demo izc-usb-bridge izc-usb-host \
+	izc-usb-bridge-bench
 tools: lib
 	$(MAKE) -C tools O=$(BUILD) UAPI_CFLAGS="$(UAPI_CFLAGS)"
+	install -m 0755 tools/izc-usb-bridge-bench.sh $(TOOLS_OUT)/izc-usb-bridge-bench
 
-$(GUEST_OUT)/tests/%: tests/guest/%.c $(wildcard tests/guest/*.h) $(wildcard $(LIBIZC_A)) | lib
+$(GUEST_OUT)/tests/%: tests/guest/%.c $(wildcard tests/guest/*.h tools/*.h) $(wildcard $(LIBIZC_A)) | lib
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(if $(HAVE_LIB),$(LIBIZC_A))
 
@@ -146,9 +148,10 @@ guest-check: initramfs
 guest-test: initramfs
 	$(RUN_GUEST) $(T)
 
-# The README's main job: the demo in the guest, shown as it runs.
+# The README's main job: the demo in the guest, shown as it runs: devices,
+# a capture, the capture benchmark, then the IIO-to-USB bridge benchmark.
 run: initramfs
-	$(RUN_GUEST) --verbose --test-timeout 1200 /usr/bin/izc-demo
+	$(RUN_GUEST) --verbose --test-timeout 1200 /usr/bin/izc-demo /usr/bin/izc-usb-bridge-bench
 
 vm-shell: initramfs
 	$(RUN_GUEST) --shell $(foreach p,$(P),--param $(p))

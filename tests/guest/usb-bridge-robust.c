@@ -19,7 +19,7 @@
  */
 #include <limits.h>
 
-#include "../../tools/izc-usb-host.h"
+#include "izc-usb-host.h"
 #include "usb-env.h"
 
 #define LOG "/tmp/usb-bridge-robust.log"

@@ -32,7 +32,7 @@
 #include <linux/dma-heap.h>
 
 #include "izc.h"
-#include "../../tools/izc-usb-host.h"
+#include "izc-usb-host.h"
 #include "usb-env.h"
 
 #define GADGET "/sys/kernel/config/usb_gadget/izc_errno"
