@@ -69,6 +69,40 @@ void tool_format_size(unsigned long long bytes, char *buf, size_t len)
 		snprintf(buf, len, "%llu", bytes);
 }
 
+int tool_stream_option(int opt, const char *arg, struct tool_stream_args *a)
+{
+	switch (opt) {
+	case 'd':
+		a->device = arg;
+		return 1;
+	case 'c':
+		a->channels = arg;
+		return 1;
+	case 's':
+		return tool_parse_size(arg, &a->samples) ? -EINVAL : 1;
+	case 'b':
+		if (tool_parse_size(arg, &a->block_size) || !a->block_size)
+			return -EINVAL;
+		return 1;
+	case 'n':
+		if (tool_parse_ull(arg, &a->blocks) || !a->blocks || a->blocks > 4096)
+			return -EINVAL;
+		return 1;
+	case 'f':
+		if (tool_parse_ull(arg, &a->frequency))
+			return -EINVAL;
+		a->set_frequency = true;
+		return 1;
+	case OPT_FILEIO:
+	case OPT_DMABUF:
+	case OPT_UDMABUF:
+		a->flags = tool_backend_flags(opt);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int buffer_of_direction(const struct izc_device *dev, enum izc_direction dir,
 			       unsigned int *index)
 {
@@ -121,6 +155,26 @@ int tool_find_device(const char *prog, const struct izc_context *ctx, const char
 		return -ENODEV;
 	}
 	*dev = d;
+	return 0;
+}
+
+int tool_open_device(const char *prog, const char *name, enum izc_direction dir,
+		     struct izc_context **ctx, struct izc_device **dev, unsigned int *buffer_index,
+		     struct izc_buffer **buf)
+{
+	int ret = izc_context_open(NULL, NULL, ctx);
+
+	if (ret) {
+		fprintf(stderr, "%s: cannot read /sys/bus/iio/devices: %s\n", prog, strerror(-ret));
+		return ret;
+	}
+	ret = tool_find_device(prog, *ctx, name, dir, dev, buffer_index);
+	if (ret) {
+		izc_context_close(*ctx);
+		*ctx = NULL;
+		return ret;
+	}
+	izc_device_get_buffer(*dev, *buffer_index, buf);
 	return 0;
 }
 
@@ -208,6 +262,38 @@ int tool_parse_channels(const char *prog, const struct izc_buffer *buf, const ch
 	}
 	if (!ret)
 		*mask = m;
+	return ret;
+}
+
+int tool_select_channels(const char *prog, const struct izc_device *dev, struct izc_buffer *buf,
+			 const char *spec, size_t *frame)
+{
+	uint64_t mask;
+	int ret;
+
+	if (!spec)
+		spec = "all";
+	if (tool_parse_channels(prog, buf, spec, &mask))
+		return 1;
+	ret = izc_buffer_set_scan_mask(buf, mask);
+	if (ret) {
+		fprintf(stderr, "%s: cannot enable channels %s: %s\n", prog, spec, strerror(-ret));
+		return ret;
+	}
+	ret = izc_buffer_frame_size(buf, frame);
+	if (ret)
+		fprintf(stderr, "%s: no channel enabled on %s; use -c all\n", prog,
+			izc_device_id(dev));
+	return ret;
+}
+
+int tool_set_frequency(const char *prog, const struct izc_device *dev, unsigned long long hz)
+{
+	int ret = izc_device_attr_write_ll(dev, "sampling_frequency", (long long)hz);
+
+	if (ret)
+		fprintf(stderr, "%s: cannot set sampling_frequency %llu: %s\n", prog, hz,
+			strerror(-ret));
 	return ret;
 }
 

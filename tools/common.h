@@ -29,6 +29,27 @@ enum {
 };
 
 /*
+ * What izc-capture and izc-generate take alike: the device and its
+ * channels, frames, blocks, the sampling frequency and the backend.
+ */
+struct tool_stream_args {
+	const char *device, *channels;
+	unsigned long long block_size, blocks, samples, frequency;
+	bool set_frequency;
+	unsigned int flags; /* tool_backend_flags() */
+};
+
+/* Their short options; each tool lists the long ones in its own table. */
+#define TOOL_STREAM_SHORT_OPTIONS "d:c:s:b:n:f:"
+
+/*
+ * Take option opt (a getopt_long() result) with value arg if it is one of
+ * the above. Returns 1 when taken, 0 when it is not one of them, -EINVAL
+ * for a bad value.
+ */
+int tool_stream_option(int opt, const char *arg, struct tool_stream_args *a);
+
+/*
  * "4096", "4K", "4KiB", "1M", "64MiB", "1G", or hex "0x1000". Binary units.
  * Returns 0 or -EINVAL.
  */
@@ -47,12 +68,32 @@ int tool_find_device(const char *prog, const struct izc_context *ctx, const char
 		     enum izc_direction dir, struct izc_device **dev, unsigned int *buffer_index);
 
 /*
+ * Open the IIO context and find the device as tool_find_device() does, with
+ * that buffer. Prints what went wrong. Returns 0 (the caller closes *ctx)
+ * or a negative errno (nothing left open).
+ */
+int tool_open_device(const char *prog, const char *name, enum izc_direction dir,
+		     struct izc_context **ctx, struct izc_device **dev, unsigned int *buffer_index,
+		     struct izc_buffer **buf);
+
+/*
  * Channel list: "all", a mask "0x5", or a comma list of scan indices,
  * ranges and channel ids: "0,2-3", "voltage1,in_voltage3". Prints the
  * problem and returns -EINVAL on a bad list.
  */
 int tool_parse_channels(const char *prog, const struct izc_buffer *buf, const char *spec,
 			uint64_t *mask);
+
+/*
+ * Enable the channels of spec (tool_parse_channels(); NULL: "all") on buf of
+ * dev and give the frame size. Prints what went wrong. Returns 0, 1 for a bad
+ * list (a usage error) or a negative errno.
+ */
+int tool_select_channels(const char *prog, const struct izc_device *dev, struct izc_buffer *buf,
+			 const char *spec, size_t *frame);
+
+/* Write sampling_frequency; prints what went wrong. Returns 0 or a negative errno. */
+int tool_set_frequency(const char *prog, const struct izc_device *dev, unsigned long long hz);
 
 /* Stream flags for --fileio/--dmabuf/--udmabuf (0: automatic). */
 unsigned int tool_backend_flags(int opt);

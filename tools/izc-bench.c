@@ -586,15 +586,9 @@ static int run_all(struct bench *bn)
 	double t0 = tool_now();
 	int ret;
 
-	ret = izc_context_open(NULL, NULL, &ctx);
-	if (ret) {
-		fprintf(stderr, "%s: cannot read /sys/bus/iio/devices: %s\n", prog, strerror(-ret));
-		return ret;
-	}
-	ret = tool_find_device(prog, ctx, bn->device, IZC_DIR_IN, &dev, &bi);
+	ret = tool_open_device(prog, bn->device, IZC_DIR_IN, &ctx, &dev, &bi, &buf);
 	if (ret)
-		goto out;
-	izc_device_get_buffer(dev, bi, &buf);
+		return ret;
 	if (bn->channels) {
 		uint64_t mask;
 

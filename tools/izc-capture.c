@@ -251,10 +251,8 @@ static int capture_loop(struct capture *cap, struct tool_signals *sig, double t0
 }
 
 struct args {
-	const char *device, *channels, *output;
-	unsigned long long block_size, blocks, samples, frequency;
-	bool set_frequency;
-	unsigned int flags;
+	struct tool_stream_args stream;
+	const char *output;
 };
 
 static int parse_args(int argc, char **argv, struct args *a, struct capture *cap)
@@ -278,34 +276,18 @@ static int parse_args(int argc, char **argv, struct args *a, struct capture *cap
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char shortopts[] = TOOL_STREAM_SHORT_OPTIONS "o:t:qh";
 	unsigned long long v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "d:c:s:b:n:f:o:t:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		int taken = tool_stream_option(opt, optarg, &a->stream);
+
+		if (taken < 0)
+			goto bad;
+		if (taken)
+			continue;
 		switch (opt) {
-		case 'd':
-			a->device = optarg;
-			break;
-		case 'c':
-			a->channels = optarg;
-			break;
-		case 's':
-			if (tool_parse_size(optarg, &a->samples))
-				goto bad;
-			break;
-		case 'b':
-			if (tool_parse_size(optarg, &a->block_size) || !a->block_size)
-				goto bad;
-			break;
-		case 'n':
-			if (tool_parse_ull(optarg, &a->blocks) || !a->blocks || a->blocks > 4096)
-				goto bad;
-			break;
-		case 'f':
-			if (tool_parse_ull(optarg, &a->frequency))
-				goto bad;
-			a->set_frequency = true;
-			break;
 		case 'o':
 			a->output = optarg;
 			break;
@@ -326,11 +308,6 @@ static int parse_args(int argc, char **argv, struct args *a, struct capture *cap
 		case OPT_NO_HEADER:
 			cap->header = false;
 			break;
-		case OPT_FILEIO:
-		case OPT_DMABUF:
-		case OPT_UDMABUF:
-			a->flags = tool_backend_flags(opt);
-			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -350,7 +327,7 @@ bad:
 }
 
 /* Block size: whole frames, no bigger than the capture needs. */
-static int block_geometry(const struct args *a, size_t frame, size_t *bsize)
+static int block_geometry(const struct tool_stream_args *a, size_t frame, size_t *bsize)
 {
 	unsigned long long bs = a->block_size ? a->block_size : DEFAULT_BLOCK_SIZE;
 
@@ -372,7 +349,8 @@ static int block_geometry(const struct args *a, size_t frame, size_t *bsize)
 
 static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 {
-	struct izc_context *ctx = NULL;
+	const struct tool_stream_args *sa = &a->stream;
+	struct izc_context *ctx;
 	struct izc_device *dev;
 	struct izc_buffer *buf;
 	unsigned int bi;
@@ -381,15 +359,9 @@ static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 	double t0;
 	int ret;
 
-	ret = izc_context_open(NULL, NULL, &ctx);
-	if (ret) {
-		fprintf(stderr, "%s: cannot read /sys/bus/iio/devices: %s\n", prog, strerror(-ret));
-		return EXIT_ERROR;
-	}
-	ret = tool_find_device(prog, ctx, a->device, IZC_DIR_IN, &dev, &bi);
+	ret = tool_open_device(prog, sa->device, IZC_DIR_IN, &ctx, &dev, &bi, &buf);
 	if (ret)
-		goto out;
-	izc_device_get_buffer(dev, bi, &buf);
+		return EXIT_ERROR;
 	if (izc_buffer_enabled(buf) > 0) {
 		fprintf(stderr,
 			"%s: %s buffer%u is already enabled (another program is "
@@ -398,43 +370,26 @@ static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 		ret = -EBUSY;
 		goto out;
 	}
-	{
-		uint64_t mask;
-
-		ret = tool_parse_channels(prog, buf, a->channels ? a->channels : "all", &mask);
-		if (ret) {
-			izc_context_close(ctx);
-			return EXIT_USAGE;
-		}
-		ret = izc_buffer_set_scan_mask(buf, mask);
-		if (ret) {
-			fprintf(stderr, "%s: cannot enable channels %s: %s\n", prog,
-				a->channels ? a->channels : "all", strerror(-ret));
-			goto out;
-		}
+	ret = tool_select_channels(prog, dev, buf, sa->channels, &frame);
+	if (ret > 0) {
+		izc_context_close(ctx);
+		return EXIT_USAGE;
 	}
-	ret = izc_buffer_frame_size(buf, &frame);
-	if (ret) {
-		fprintf(stderr, "%s: no channel enabled on %s; use -c all\n", prog,
-			izc_device_id(dev));
+	if (ret)
 		goto out;
-	}
-	ret = block_geometry(a, frame, &bsize);
+	ret = block_geometry(sa, frame, &bsize);
 	if (ret) {
 		izc_context_close(ctx);
 		return EXIT_USAGE;
 	}
-	if (a->set_frequency) {
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", (long long)a->frequency);
-		if (ret) {
-			fprintf(stderr, "%s: cannot set sampling_frequency %llu: %s\n", prog,
-				a->frequency, strerror(-ret));
+	if (sa->set_frequency) {
+		ret = tool_set_frequency(prog, dev, sa->frequency);
+		if (ret)
 			goto out;
-		}
 	}
 	ret = izc_stream_open(dev, bi, IZC_DIR_IN,
-			      (unsigned int)(a->blocks ? a->blocks : DEFAULT_BLOCKS), bsize,
-			      a->flags, &cap->stream);
+			      (unsigned int)(sa->blocks ? sa->blocks : DEFAULT_BLOCKS), bsize,
+			      sa->flags, &cap->stream);
 	if (ret) {
 		fprintf(stderr, "%s: cannot open a stream on %s: %s; %s\n", prog,
 			izc_device_id(dev), strerror(-ret), tool_stream_error_hint(ret));
@@ -490,7 +445,7 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &a, &cap);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	cap.want = a.samples;
+	cap.want = a.stream.samples;
 	if (a.output) {
 		cap.out_fd = open(a.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (cap.out_fd < 0) {

@@ -55,11 +55,10 @@ static void usage(FILE *f)
 }
 
 struct args {
-	const char *device, *channels, *input;
-	unsigned long long block_size, blocks, samples, frequency;
+	struct tool_stream_args stream;
+	const char *input;
 	double duration;
-	bool set_frequency, cyclic, quiet;
-	unsigned int flags;
+	bool cyclic, quiet;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -83,31 +82,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "d:c:s:b:n:f:t:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, TOOL_STREAM_SHORT_OPTIONS "t:qh", opts, NULL)) !=
+	       -1) {
+		int taken = tool_stream_option(opt, optarg, &a->stream);
+
+		if (taken < 0)
+			goto bad;
+		if (taken)
+			continue;
 		switch (opt) {
-		case 'd':
-			a->device = optarg;
-			break;
-		case 'c':
-			a->channels = optarg;
-			break;
-		case 's':
-			if (tool_parse_size(optarg, &a->samples))
-				goto bad;
-			break;
-		case 'b':
-			if (tool_parse_size(optarg, &a->block_size) || !a->block_size)
-				goto bad;
-			break;
-		case 'n':
-			if (tool_parse_ull(optarg, &a->blocks) || !a->blocks || a->blocks > 4096)
-				goto bad;
-			break;
-		case 'f':
-			if (tool_parse_ull(optarg, &a->frequency))
-				goto bad;
-			a->set_frequency = true;
-			break;
 		case 't':
 			a->duration = strtod(optarg, &end);
 			if (*end || a->duration <= 0)
@@ -118,11 +101,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_CYCLIC:
 			a->cyclic = true;
-			break;
-		case OPT_FILEIO:
-		case OPT_DMABUF:
-		case OPT_UDMABUF:
-			a->flags = tool_backend_flags(opt);
 			break;
 		case 'h':
 			usage(stdout);
@@ -360,56 +338,34 @@ static int cyclic(struct gen *g, const char *data, size_t len, double duration)
 
 static int run(struct args *a, int fd, struct tool_signals *sig)
 {
+	const struct tool_stream_args *sa = &a->stream;
 	struct gen g = {.sig = sig};
-	struct izc_context *ctx = NULL;
+	struct izc_context *ctx;
 	struct izc_device *dev;
 	struct izc_buffer *buf;
 	char *data = NULL;
 	size_t frame, bsize, len = 0;
-	unsigned int bi, nblocks = a->blocks ? (unsigned int)a->blocks : DEFAULT_BLOCKS;
+	unsigned int bi, nblocks = sa->blocks ? (unsigned int)sa->blocks : DEFAULT_BLOCKS;
 	double t0;
 	int ret;
 
-	ret = izc_context_open(NULL, NULL, &ctx);
-	if (ret) {
-		fprintf(stderr, "%s: cannot read /sys/bus/iio/devices: %s\n", prog, strerror(-ret));
+	ret = tool_open_device(prog, sa->device, IZC_DIR_OUT, &ctx, &dev, &bi, &buf);
+	if (ret)
 		return EXIT_ERROR;
+	ret = tool_select_channels(prog, dev, buf, sa->channels, &frame);
+	if (ret > 0) {
+		izc_context_close(ctx);
+		return EXIT_USAGE;
 	}
-	ret = tool_find_device(prog, ctx, a->device, IZC_DIR_OUT, &dev, &bi);
 	if (ret)
 		goto out;
-	izc_device_get_buffer(dev, bi, &buf);
-	{
-		uint64_t mask;
-
-		ret = tool_parse_channels(prog, buf, a->channels ? a->channels : "all", &mask);
-		if (ret) {
-			izc_context_close(ctx);
-			return EXIT_USAGE;
-		}
-		ret = izc_buffer_set_scan_mask(buf, mask);
-		if (ret) {
-			fprintf(stderr, "%s: cannot enable channels %s: %s\n", prog,
-				a->channels ? a->channels : "all", strerror(-ret));
+	if (sa->set_frequency) {
+		ret = tool_set_frequency(prog, dev, sa->frequency);
+		if (ret)
 			goto out;
-		}
-	}
-	ret = izc_buffer_frame_size(buf, &frame);
-	if (ret) {
-		fprintf(stderr, "%s: no channel enabled on %s; use -c all\n", prog,
-			izc_device_id(dev));
-		goto out;
-	}
-	if (a->set_frequency) {
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", (long long)a->frequency);
-		if (ret) {
-			fprintf(stderr, "%s: cannot set sampling_frequency %llu: %s\n", prog,
-				a->frequency, strerror(-ret));
-			goto out;
-		}
 	}
 	if (a->cyclic) {
-		ret = slurp(fd, frame, a->samples, &data, &len);
+		ret = slurp(fd, frame, sa->samples, &data, &len);
 		if (ret)
 			goto out;
 		if (!len) {
@@ -421,8 +377,8 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 		bsize = len;
 		nblocks = 1;
 	} else {
-		bsize = a->block_size ? a->block_size : DEFAULT_BLOCK_SIZE;
-		if (a->block_size && bsize % frame) {
+		bsize = sa->block_size ? sa->block_size : DEFAULT_BLOCK_SIZE;
+		if (sa->block_size && bsize % frame) {
 			fprintf(stderr,
 				"%s: block size %zu is not a multiple of the frame size %zu\n",
 				prog, bsize, frame);
@@ -431,12 +387,12 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 		}
 		bsize = (bsize / frame) ? (bsize / frame) * frame : frame;
 	}
-	ret = izc_stream_open(dev, bi, IZC_DIR_OUT, nblocks, bsize, a->flags, &g.stream);
+	ret = izc_stream_open(dev, bi, IZC_DIR_OUT, nblocks, bsize, sa->flags, &g.stream);
 	if (ret == 0 && a->cyclic && izc_stream_backend(g.stream) == IZC_BACKEND_FILEIO &&
 	    nblocks == 1) {
 		/* CPU repetition needs blocks in flight to keep the device fed. */
 		izc_stream_close(g.stream);
-		ret = izc_stream_open(dev, bi, IZC_DIR_OUT, DEFAULT_BLOCKS, bsize, a->flags,
+		ret = izc_stream_open(dev, bi, IZC_DIR_OUT, DEFAULT_BLOCKS, bsize, sa->flags,
 				      &g.stream);
 	}
 	if (ret) {
@@ -453,7 +409,7 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 			izc_backend_name(izc_stream_backend(g.stream)),
 			a->cyclic ? ", cyclic" : "");
 	t0 = tool_now();
-	ret = a->cyclic ? cyclic(&g, data, len, a->duration) : stream_file(&g, fd, a->samples);
+	ret = a->cyclic ? cyclic(&g, data, len, a->duration) : stream_file(&g, fd, sa->samples);
 	if (!a->quiet) {
 		double dt = tool_now() - t0;
 
