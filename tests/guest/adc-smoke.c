@@ -43,16 +43,9 @@ static int attr_read(const char *rel, char *buf, size_t len)
 static int attr_write(const char *rel, const char *val)
 {
 	char path[400];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", devdir, rel);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	return tap_sysfs_write(path, val);
 }
 
 static long long attr_ll(const char *rel)

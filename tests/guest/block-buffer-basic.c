@@ -28,15 +28,9 @@ static char devdir[320];
 static int sysfs_write(const char *rel, const char *val)
 {
 	char path[400];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/%s", devdir, rel);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
+	return tap_sysfs_write(path, val);
 }
 
 static int find_adc(void)

@@ -150,7 +150,7 @@ int main(void)
 	tap_plan(2 + 3 + 2 + 6);
 	alarm(170);
 
-	ret = cap_load_modules("sampling_frequency=0");
+	ret = tap_load_sim_adc("sampling_frequency=0");
 	if (!tap_success(ret, -ret, "modules load, izc_sim_adc unpaced"))
 		tap_bail("no modules");
 	ret = cap_adc_open(&a0, "izc-sim-adc0");

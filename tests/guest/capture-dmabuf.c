@@ -286,7 +286,7 @@ int main(void)
 	tap_plan(5 + 2 * NCASES + 4);
 	alarm(170);
 
-	ret = cap_load_modules("sampling_frequency=0");
+	ret = tap_load_sim_adc("sampling_frequency=0");
 	if (!tap_success(ret, -ret, "modules load, izc_sim_adc unpaced"))
 		tap_bail("no modules");
 	ret = cap_adc_open(&a, "izc-sim-adc0");

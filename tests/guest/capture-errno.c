@@ -211,7 +211,7 @@ int main(void)
 	tap_plan(57);
 	alarm(170);
 
-	ret = cap_load_modules(NULL);
+	ret = tap_load_sim_adc(NULL);
 	if (!tap_success(ret, -ret, "modules load"))
 		tap_bail("no modules");
 	ret = cap_adc_open(&adc, "izc-sim-adc0");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Shared helpers of the capture-* guest tests: loading our modules, finding
- * a simulated ADC through libizc, and checking the counter waveform of
- * docs/sim-adc.md,
+ * Shared helpers of the capture-* guest tests (which load the modules with
+ * tap_load_sim_adc() of tap.h): finding a simulated ADC through libizc, and
+ * checking the counter waveform of docs/sim-adc.md,
  *
  *	value(n, c) = (n + c * 2^(B - 4)) mod 2^B,
  *
@@ -19,18 +19,6 @@
 
 #include "izc.h"
 #include "tap.h"
-
-/* Load izc_soft_dma, izc_block_buffer, izc_sim_adc (with @adc_params). */
-static inline int cap_load_modules(const char *adc_params)
-{
-	int ret = tap_load_module("izc_soft_dma", NULL);
-
-	if (!ret)
-		ret = tap_load_module("izc_block_buffer", NULL);
-	if (!ret)
-		ret = tap_load_module("izc_sim_adc", adc_params);
-	return ret;
-}
 
 /* An opened context with one ADC (found by id, label or name) and its buffer0. */
 struct cap_adc {

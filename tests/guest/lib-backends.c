@@ -22,18 +22,6 @@
 #define BLOCK_SIZE 8192
 #define NCHECK	   8
 
-static int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int find_channels(struct izc_buffer *buf, struct izc_channel *ch[4])
 {
 	int ret = 0;
@@ -187,7 +175,6 @@ static void fallback(struct izc_device *dev, int reason, const char *what)
 
 int main(void)
 {
-	static const char *const mods[] = {"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"};
 	struct izc_context *ctx = NULL, *ctx2 = NULL;
 	struct izc_device *dev = NULL, *nodma;
 	struct izc_buffer *buf = NULL;
@@ -198,8 +185,7 @@ int main(void)
 	int ret = 0;
 
 	tap_plan(24);
-	for (size_t i = 0; i < 3 && !ret; i++)
-		ret = tap_load_module(mods[i], NULL);
+	ret = tap_load_sim_adc(NULL);
 	if (!tap_ok(ret == 0, "modules loaded (%d)", ret))
 		tap_bail("no simulated ADC");
 	ret = izc_context_open(NULL, NULL, &ctx);
@@ -264,7 +250,7 @@ int main(void)
 	ctx2 = NULL;
 
 	/* A buffer without DMABUF support: ATTACH answers -EPERM. */
-	ret = write_sysfs("/sys/bus/platform/drivers/izc-sim-adc/new_device", "4 16 0");
+	ret = tap_sysfs_write("/sys/bus/platform/drivers/izc-sim-adc/new_device", "4 16 0");
 	if (!ret)
 		ret = izc_context_open(NULL, NULL, &ctx2);
 	if (!ret)

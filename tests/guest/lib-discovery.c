@@ -13,18 +13,6 @@
 #include "izc.h"
 #include "tap.h"
 
-static int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Every channel of buf: id in_voltageN, scan index N, the given type text. */
 static bool check_channels(const struct izc_buffer *buf, unsigned int n, const char *type)
 {
@@ -48,7 +36,6 @@ static bool check_channels(const struct izc_buffer *buf, unsigned int n, const c
 
 int main(void)
 {
-	static const char *const mods[] = {"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"};
 	struct izc_device *a = NULL, *b = NULL, *d;
 	struct izc_buffer *ba = NULL, *bb = NULL, *x;
 	struct izc_channel *ch;
@@ -59,11 +46,10 @@ int main(void)
 	int ret = 0;
 
 	tap_plan(24);
-	for (size_t i = 0; i < 3 && !ret; i++)
-		ret = tap_load_module(mods[i], NULL);
+	ret = tap_load_sim_adc(NULL);
 	if (!tap_ok(ret == 0, "modules loaded (%d)", ret))
 		tap_bail("no simulated ADC");
-	ret = write_sysfs("/sys/bus/platform/drivers/izc-sim-adc/new_device", "8 32");
+	ret = tap_sysfs_write("/sys/bus/platform/drivers/izc-sim-adc/new_device", "8 32");
 	tap_ok(ret == 0, "new_device \"8 32\" (%d)", ret);
 
 	ret = izc_context_open(NULL, NULL, &ctx);

@@ -70,7 +70,6 @@ static void *cancel_later(void *arg)
 
 int main(void)
 {
-	static const char *const mods[] = {"izc_soft_dma", "izc_block_buffer", "izc_sim_adc"};
 	struct izc_context *ctx = NULL;
 	struct izc_device *dev = NULL;
 	struct izc_buffer *buf = NULL;
@@ -83,8 +82,7 @@ int main(void)
 	int ret = 0;
 
 	tap_plan(12);
-	for (size_t i = 0; i < 3 && !ret; i++)
-		ret = tap_load_module(mods[i], NULL);
+	ret = tap_load_sim_adc(NULL);
 	if (!tap_ok(ret == 0, "modules loaded (%d)", ret))
 		tap_bail("no simulated ADC");
 	ret = izc_context_open(NULL, NULL, &ctx);

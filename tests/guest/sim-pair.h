@@ -94,15 +94,9 @@ static inline int iio_find(const char *label, struct iiodev *d)
 static inline int attr_write(const struct iiodev *d, const char *rel, const char *val)
 {
 	char path[400];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/%s", d->dir, rel);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
+	return tap_sysfs_write(path, val);
 }
 
 static inline int attr_write_u(const struct iiodev *d, const char *rel, unsigned long v)

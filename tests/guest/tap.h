@@ -161,6 +161,34 @@ static inline int tap_load_module(const char *name, const char *params)
 	return ret;
 }
 
+/*
+ * Load izc_soft_dma, izc_block_buffer and izc_sim_adc (with @adc_params), in
+ * that order, stopping at the first failure; returns 0 or its -errno.
+ */
+static inline int tap_load_sim_adc(const char *adc_params)
+{
+	int ret = tap_load_module("izc_soft_dma", NULL);
+
+	if (!ret)
+		ret = tap_load_module("izc_block_buffer", NULL);
+	if (!ret)
+		ret = tap_load_module("izc_sim_adc", adc_params);
+	return ret;
+}
+
+/* Write the string @val to the (sysfs) file @path; returns 0 or -errno. */
+static inline int tap_sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Unload module @name; returns 0 or -errno (EBUSY while in use). */
 static inline int tap_unload_module(const char *name)
 {

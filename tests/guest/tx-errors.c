@@ -16,15 +16,9 @@
 static int new_device(const char *drv, const char *val)
 {
 	char path[128];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/platform/drivers/%s/new_device", drv);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
+	return tap_sysfs_write(path, val);
 }
 
 static int buffer_fd(int devfd)
