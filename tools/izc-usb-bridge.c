@@ -895,11 +895,12 @@ static int first_udc(char *buf, size_t len)
 
 static void teardown(struct bridge *b)
 {
-	/* Unbind first: the endpoints go away, transfers in flight end. */
-	if (b->bound)
-		izc_usb_gadget_bind(b->gadget, "");
-	b->bound = false;
-	b->enabled = false;
+	/*
+	 * The run ends before the gadget is unbound: no DMABUF ioctl may reach
+	 * f_fs once its gadget is gone (6.12 dereferences ffs->gadget in
+	 * TRANSFER and DETACH). The worker drains, then cancels what is still
+	 * in flight by closing the endpoint (release_endpoint()).
+	 */
 	if (b->worker_started) {
 		worker_stop(b, STOP_DRAIN);
 		while (!atomic_load(&b->sh.done)) {
@@ -910,6 +911,10 @@ static void teardown(struct bridge *b)
 		}
 		worker_reap(b, true);
 	}
+	if (b->bound)
+		izc_usb_gadget_bind(b->gadget, "");
+	b->bound = false;
+	b->enabled = false;
 	if (b->ep_in >= 0)
 		close(b->ep_in);
 	if (b->ep_out >= 0)

@@ -211,7 +211,23 @@ static int submit(struct host *h, struct usbdevfs_urb *u)
 	return 0;
 }
 
-/* Reap one URB, waiting up to timeout_ms; a SIGINT asks the bridge to stop. */
+/*
+ * A SIGINT or SIGTERM asks the bridge to stop its run (once); the stream
+ * then ends with the bridge's zero-length packet. Checked at every reap:
+ * while URBs complete back to back, reap() never reaches its poll().
+ */
+static void check_signal(struct host *h)
+{
+	struct signalfd_siginfo si;
+
+	if (read(h->sigfd, &si, sizeof(si)) > 0 && !h->stop_sent) {
+		fprintf(stderr, "%s: stopping the bridge's run\n", prog);
+		izc_usb_host_control(&h->usb, false, IZC_USB_REQ_STOP, NULL, 0);
+		h->stop_sent = true;
+	}
+}
+
+/* Reap one URB, waiting up to timeout_ms. */
 static int reap(struct host *h, int timeout_ms, struct usbdevfs_urb **done)
 {
 	struct pollfd p[2] = {
@@ -222,6 +238,7 @@ static int reap(struct host *h, int timeout_ms, struct usbdevfs_urb **done)
 	void *u;
 
 	for (;;) {
+		check_signal(h);
 		if (!ioctl(h->usb.fd, USBDEVFS_REAPURBNDELAY, &u)) {
 			*done = u;
 			h->inflight--;
@@ -233,15 +250,6 @@ static int reap(struct host *h, int timeout_ms, struct usbdevfs_urb **done)
 			return -ETIMEDOUT;
 		if (poll(p, 2, (int)((end - izc_usb_now()) * 1000) + 1) < 0 && errno != EINTR)
 			return -errno;
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(h->sigfd, &si, sizeof(si)) > 0 && !h->stop_sent) {
-				fprintf(stderr, "%s: stopping the bridge's run\n", prog);
-				izc_usb_host_control(&h->usb, false, IZC_USB_REQ_STOP, NULL, 0);
-				h->stop_sent = true;
-			}
-		}
 	}
 }
 
@@ -632,7 +640,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	h.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	h.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	ret = izc_usb_host_find(&h.usb, h.o.vid, h.o.pid, 5000);
 	if (ret) {

@@ -148,6 +148,29 @@ static inline pid_t usb_env_spawn(char *const argv[], const char *out_path, cons
 }
 
 /* Wait for @pid up to @timeout_s (then SIGKILL); exit code, 128+sig, or -1. */
+/* Print where a process that overran its bound is, as TAP diagnostics. */
+static inline void usb_env_dump_stuck(pid_t pid)
+{
+	static const char *const what[] = {"wchan", "stack", "status"};
+	char path[64], buf[2048];
+
+	for (unsigned int i = 0; i < 3; i++) {
+		ssize_t n = -1;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what[i]);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+		}
+		buf[n > 0 ? n : 0] = 0;
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			if (i != 2 || !strncmp(line, "State:", 6))
+				tap_diag("pid %d %s: %s", (int)pid, what[i], line);
+	}
+}
+
 static inline int usb_env_wait(pid_t pid, int timeout_s)
 {
 	double end = usb_env_now() + timeout_s;
@@ -161,6 +184,7 @@ static inline int usb_env_wait(pid_t pid, int timeout_s)
 		if (r < 0)
 			return -1;
 		if (usb_env_now() > end) {
+			usb_env_dump_stuck(pid);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return 128 + SIGKILL;
