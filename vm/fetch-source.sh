@@ -14,6 +14,8 @@ cache=$(cd "$cache" && pwd)
 paths=(
 	scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
 	drivers/usb/gadget/udc/dummy_hcd.c
+	drivers/usb/gadget/function/f_fs.c drivers/usb/gadget/function/u_fs.h
+	drivers/usb/gadget/u_os_desc.h drivers/usb/gadget/configfs.h
 	tools/iio tools/include tools/build tools/scripts tools/lib
 )
 
