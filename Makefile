@@ -58,7 +58,7 @@ INITRAMFS := $(GUEST_OUT)/initramfs.cpio.gz
 RUN_GUEST = vm/run-guest --kernel $(KIMAGE) --initramfs $(INITRAMFS)
 
 .PHONY: all deps fetch-kernel modules lib tools run guest initramfs check unit-check guest-check \
-	guest-test vm-shell lint clean selftest-module usb-dummy-hcd
+	guest-test vm-shell lint clean selftest-module usb-dummy-hcd usb-f-fs
 all: modules lib tools guest
 
 # Host packages a fresh Debian 12 machine lacks; installed once with apt.
@@ -115,6 +115,13 @@ DUMMY_HCD_KO := kernel/usb-dummy-hcd/dummy_hcd.ko
 usb-dummy-hcd: $(KERNEL_DEP) $(BUILD)/src/linux/.extracted
 	$(call KMAKE,kernel/usb-dummy-hcd) DUMMY_HCD_SRCTREE=$(BUILD)/src/linux modules
 
+# FunctionFS with our fix for its DMABUF ioctls after a gadget unbind,
+# built from Debian's linux-source-6.12 copy; the guest boots with it in
+# place of Debian's usb_f_fs.
+USB_F_FS_KO := kernel/usb-f-fs/usb_f_fs.ko
+usb-f-fs: $(KERNEL_DEP) $(BUILD)/src/linux/.extracted
+	$(call KMAKE,kernel/usb-f-fs) USB_F_FS_SRCTREE=$(BUILD)/src/linux modules
+
 # Unmodified upstream userspace for the guest: Linux's tools/iio, built
 # static from Debian's linux-source-6.12, and Debian's libiio utilities.
 UPSTREAM_OUT := $(GUEST_OUT)/upstream
@@ -130,11 +137,12 @@ $(UPSTREAM_OUT)/%: $(BUILD)/src/linux/.extracted
 		$(BUILD)/src/linux/tools/iio/$*.c $(BUILD)/src/linux/tools/iio/iio_utils.c
 
 guest: initramfs
-initramfs: modules selftest-module usb-dummy-hcd tools $(GUEST_BINS) $(UPSTREAM_STATIC)
+initramfs: modules selftest-module usb-dummy-hcd usb-f-fs tools $(GUEST_BINS) $(UPSTREAM_STATIC)
 	@mkdir -p $(GUEST_OUT)/tests/modules
 	cp $(SELFTEST_KO) $(DUMMY_HCD_KO) $(GUEST_OUT)/tests/modules/
 	vm/mkinitramfs.sh $(foreach b,$(UPSTREAM_STATIC) $(addprefix $(TOOLS_OUT)/,$(TOOLS)),--static-bin $(b)) \
 		$(foreach b,$(UPSTREAM_HOST),--host-bin $(b)) \
+		--replace-module usb_f_fs=$(USB_F_FS_KO) \
 		$(INITRAMFS) $(KMODDIR) $(GUEST_OUT)/tests $(IZC_KOS)
 
 unit-check: lib
@@ -168,4 +176,5 @@ clean:
 	-$(if $(KDIR),$(call KMAKE,kernel) clean)
 	-$(if $(KDIR),$(call KMAKE,tests/guest/selftest/warn-module) clean)
 	-$(if $(KDIR),$(call KMAKE,kernel/usb-dummy-hcd) clean)
+	-$(if $(KDIR),$(call KMAKE,kernel/usb-f-fs) clean)
 	rm -rf $(GUEST_OUT) $(BUILD)/lib $(TOOLS_OUT) $(BUILD)/unit

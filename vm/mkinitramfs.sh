@@ -6,16 +6,20 @@
 # dependencies (decompressed, with a load order), our modules and the guest
 # test programs.
 #
-# Usage: mkinitramfs.sh [--host-bin PATH]... OUT.cpio.gz KMODDIR TESTS_DIR MODULE.ko...
+# Usage: mkinitramfs.sh [--host-bin PATH]... [--replace-module NAME=FILE.ko]...
+#                       OUT.cpio.gz KMODDIR TESTS_DIR MODULE.ko...
 # Our modules are loaded in the order given. --host-bin adds a dynamically
 # linked host program (e.g. Debian's iio_info) to /usr/bin with the shared
-# libraries it needs; --static-bin adds a static one.
+# libraries it needs; --static-bin adds a static one. --replace-module
+# loads our build of a Debian module (e.g. a patched usb_f_fs) in its place.
 set -euo pipefail
 
 host_bins=() static_bins=()
+declare -A replace
 while [ $# -gt 0 ]; do
 	case $1 in
 	--host-bin) host_bins+=("$2"); shift 2 ;;
+	--replace-module) replace[${2%%=*}]=${2#*=}; shift 2 ;;
 	--static-bin) static_bins+=("$2"); shift 2 ;;
 	*) break ;;
 	esac
@@ -50,19 +54,25 @@ done < <(find "$kmoddir/kernel" -name '*.ko.xz' -print0)
 declare -A seen
 order=()
 add_module() {
-	local name=${1//-/_} f deps dep
+	local name=${1//-/_} f deps dep cat
 	[ -n "${seen[$name]:-}" ] && return
 	seen[$name]=1
-	f=${modfile[$name]:-}
+	f=${replace[$name]:-}
+	if [ -n "$f" ]; then
+		cat=(cat)
+	else
+		f=${modfile[$name]:-}
+		cat=(xz -dc)
+	fi
 	if [ -z "$f" ]; then
 		echo "mkinitramfs: kernel module $name not found in $kmoddir" >&2
 		exit 1
 	fi
-	deps=$(xz -dc "$f" | strings | sed -n 's/^depends=//p' | tr ',' ' ')
+	deps=$("${cat[@]}" "$f" | strings | sed -n 's/^depends=//p' | tr ',' ' ')
 	for dep in $deps; do
 		add_module "$dep"
 	done
-	xz -dc "$f" >"$stage/lib/modules/kernel/$name.ko"
+	"${cat[@]}" "$f" >"$stage/lib/modules/kernel/$name.ko"
 	order+=("$name")
 }
 while read -r line; do

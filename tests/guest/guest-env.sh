@@ -4,7 +4,7 @@
 # the DMABUF exporters (system heap, udmabuf), debugfs, and our modules in
 # /lib/izc in load order.
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 n=0
 check() {
 	n=$((n + 1))
@@ -17,3 +17,6 @@ check '[ -c /dev/udmabuf ]' "/dev/udmabuf is a character device"
 check '[ -d /sys/kernel/debug/dma_buf ]' "debugfs is mounted with dma_buf"
 check '[ "$(cat /lib/izc/load-order | tr "\n" " ")" = "izc_soft_dma izc_block_buffer izc_sim_adc izc_sim_dac " ]' \
 	"our modules are in /lib/izc in load order"
+# O: out-of-tree (E, unsigned, comes with it on Debian's kernel).
+check 'grep -q O /sys/module/usb_f_fs/taint' \
+	"usb_f_fs is our fixed out-of-tree build, not Debian's"

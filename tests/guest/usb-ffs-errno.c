@@ -22,10 +22,11 @@
  *  - closing the endpoint with a transfer in flight cancels it: the DMABUF
  *    goes idle; a new attach + transfer on a reopened endpoint reaches the
  *    host intact.
+ *  - TRANSFER and DETACH after the gadget was unbound from its UDC: ENODEV.
+ *    Debian's 6.12 f_fs dereferences the NULL gadget there and oopses; the
+ *    guest runs our fixed usb_f_fs (kernel/usb-f-fs).
  * Fence status is never read after a cancel (f_fs 6.12 frees the fence's
- * lock with the attachment). Not tested because it oopses 6.12: DETACH
- * after the gadget was unbound from its UDC (f_fs dereferences the NULL
- * gadget); izc-usb-bridge closes the endpoint instead.
+ * lock with the attachment).
  */
 #include <poll.h>
 #include <sys/mman.h>
@@ -88,7 +89,7 @@ int main(void)
 	int ep0, ep1, ep2, d1, d2, closed, ret;
 	unsigned int config;
 
-	tap_plan(20);
+	tap_plan(23);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL) ||
 	    tap_load_module("izc_sim_adc", "channels=4 sample_bits=32 sampling_frequency=1000"))
@@ -242,10 +243,14 @@ int main(void)
 	}
 
 	izc_usb_host_close(&h);
+	ret = izc_usb_gadget_bind(GADGET, "");
+	tap_ok(ret == 0, "gadget unbound from its UDC (%s)", strerror(-ret));
+	expect(ERRNO_OF(xfer(ep1, d2, SZ)), ENODEV, "TRANSFER after the gadget was unbound");
+	expect(ERRNO_OF(ioctl(ep1, FUNCTIONFS_DMABUF_DETACH, &d2)), ENODEV,
+	       "DETACH after the gadget was unbound");
 	close(ep1);
 	close(ep2);
 	close(ep0);
-	izc_usb_gadget_bind(GADGET, "");
 	umount(MNT);
 	izc_usb_gadget_remove(GADGET, NAME);
 	close(d1);
