@@ -208,6 +208,22 @@ static void izc_queue_wake(struct izc_block_queue *queue)
 	wake_up_interruptible_poll(&queue->buffer.pollq, flags);
 }
 
+/*
+ * Take the fence of a block's pending DMABUF transfer, if any, keeping
+ * queue->dmabufs_pending in step. Caller holds queue->list_lock.
+ */
+static struct dma_fence *izc_block_take_fence(struct izc_block_queue *queue,
+					      struct izc_block *block)
+{
+	struct dma_fence *fence = block->fence;
+
+	lockdep_assert_held(&queue->list_lock);
+	block->fence = NULL;
+	if (fence)
+		queue->dmabufs_pending--;
+	return fence;
+}
+
 /**
  * izc_block_done() - the DMA side hands a block back
  * @block: a block the DMA side got from ops->submit()
@@ -224,8 +240,7 @@ void izc_block_done(struct izc_block *block, size_t bytes, int status)
 
 	spin_lock_irqsave(&queue->list_lock, flags);
 	/* Taken with the transition: an enqueue right after sets a new one. */
-	fence = block->fence;
-	block->fence = NULL;
+	fence = izc_block_take_fence(queue, block);
 	if (block->state == IZC_BLOCK_ACTIVE) {
 		block->state = IZC_BLOCK_DONE;
 		if (block->fileio) {
@@ -304,8 +319,7 @@ static void izc_queue_fail_block(struct izc_block_queue *queue,
 	dev_warn_ratelimited(queue->dma_dev, "block submit failed: %d\n", err);
 
 	spin_lock_irq(&queue->list_lock);
-	fence = block->fence;
-	block->fence = NULL;
+	fence = izc_block_take_fence(queue, block);
 	block->state = IZC_BLOCK_DONE;
 	if (block->fileio) {
 		block->bytes_used = 0;
@@ -493,6 +507,43 @@ static int izc_fileio_alloc(struct izc_block_queue *queue,
 	return 0;
 }
 
+/*
+ * Whether the core lists a DMABUF as attached to @buffer. Its lock comes
+ * before queue->lock (the core holds it when a detach frees a block), so
+ * this is asked before taking ours.
+ */
+static bool izc_core_lists_dmabufs(struct iio_buffer *buffer)
+{
+	bool listed;
+
+	mutex_lock(&buffer->dmabufs_mutex);
+	listed = !list_empty(&buffer->dmabufs);
+	mutex_unlock(&buffer->dmabufs_mutex);
+
+	return listed;
+}
+
+/*
+ * DMABUFs keep read()/write() away while the core lists one as attached
+ * (@listed) or a transfer of one is pending; not merely while DMABUF blocks
+ * exist: after a DETACH or the buffer fd's close, the core drops its last
+ * reference to an attachment from a work item once the fences have
+ * signalled, so a block outlives the attachment userspace let go of by a
+ * moment, and must not refuse fileio (or pick DMABUF mode at enable)
+ * meanwhile. Caller holds queue->lock.
+ */
+static bool izc_queue_dmabuf_in_use(struct izc_block_queue *queue, bool listed)
+{
+	unsigned int pending;
+
+	lockdep_assert_held(&queue->lock);
+	spin_lock_irq(&queue->list_lock);
+	pending = queue->dmabufs_pending;
+	spin_unlock_irq(&queue->list_lock);
+
+	return listed || pending;
+}
+
 static int izc_queue_request_update(struct iio_buffer *buffer)
 {
 	struct izc_block_queue *queue = to_queue(buffer);
@@ -501,11 +552,13 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	struct izc_block *block;
 	unsigned int i, nblocks;
 	size_t block_size;
+	bool listed;
 	int ret = 0;
 
 	if (!buffer->bytes_per_datum)
 		return -EINVAL;
 
+	listed = izc_core_lists_dmabufs(buffer);
 	mutex_lock(&queue->lock);
 
 	if (queue->dead) {
@@ -514,7 +567,7 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	}
 
 	/* DMABUF mode: blocks enqueued while disabled wait for enable. */
-	if (queue->num_dmabufs) {
+	if (izc_queue_dmabuf_in_use(queue, listed)) {
 		queue->fileio_mode = false;
 		goto out_unlock;
 	}
@@ -663,11 +716,12 @@ static int izc_block_copy_from_user(struct izc_block *block, size_t pos,
  * (upstream's buffer-dma refuses the same way; its core answers -EBUSY on the
  * device node once the buffer fd is taken).
  */
-static int izc_fileio_check(struct izc_block_queue *queue, size_t n)
+static int izc_fileio_check(struct izc_block_queue *queue, size_t n,
+			    bool listed)
 {
 	if (queue->dead)
 		return -ENODEV;
-	if (queue->num_dmabufs)
+	if (izc_queue_dmabuf_in_use(queue, listed))
 		return -EBUSY;
 	if (n < queue->fileio.bpd)
 		return -EINVAL;
@@ -684,14 +738,16 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 	unsigned int budget;
 	size_t copied = 0;
 	size_t len;
+	bool listed;
 	int ret;
 
 	if (!izc_queue_is_input(queue))
 		return -EPERM;
 
+	listed = izc_core_lists_dmabufs(buffer);
 	mutex_lock(&queue->lock);
 
-	ret = izc_fileio_check(queue, n);
+	ret = izc_fileio_check(queue, n, listed);
 	if (ret || !fileio->blocks)
 		goto out_unlock;
 
@@ -747,14 +803,16 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 	struct izc_block *block;
 	size_t written = 0;
 	size_t len;
+	bool listed;
 	int ret;
 
 	if (izc_queue_is_input(queue))
 		return -EPERM;
 
+	listed = izc_core_lists_dmabufs(buffer);
 	mutex_lock(&queue->lock);
 
-	ret = izc_fileio_check(queue, n);
+	ret = izc_fileio_check(queue, n, listed);
 	if (ret || !fileio->blocks)
 		goto out_unlock;
 
@@ -805,11 +863,14 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 	bool input = izc_queue_is_input(queue);
 	struct izc_block *block;
 	unsigned int owned = 0;
+	bool listed, in_use;
 	size_t avail = 0;
 
+	listed = izc_core_lists_dmabufs(buffer);
 	mutex_lock(&queue->lock);
 
-	if (queue->dead || (!queue->num_dmabufs && !fileio->blocks))
+	in_use = izc_queue_dmabuf_in_use(queue, listed);
+	if (queue->dead || (!in_use && !fileio->blocks))
 		goto out_unlock;
 
 	/*
@@ -817,7 +878,7 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 	 * read()/write() and the caller gets -EBUSY instead of sleeping
 	 * forever on data that will never come through this path.
 	 */
-	if (queue->num_dmabufs) {
+	if (in_use) {
 		avail = max_t(size_t, (size_t)buffer->length *
 				      buffer->bytes_per_datum, buffer->length);
 		goto out_unlock;
@@ -913,7 +974,6 @@ izc_queue_attach_dmabuf(struct iio_buffer *buffer,
 	if (queue->fileio.blocks)
 		izc_fileio_free(queue);
 
-	queue->num_dmabufs++;
 	ret = to_iio_block(block);
 
 out_unlock:
@@ -935,12 +995,10 @@ static void izc_queue_detach_dmabuf(struct iio_buffer *buffer,
 	struct dma_fence *fence = NULL;
 
 	mutex_lock(&queue->lock);
-	queue->num_dmabufs--;
 	spin_lock_irq(&queue->list_lock);
 	if (WARN_ON_ONCE(block->state == IZC_BLOCK_QUEUED)) {
 		list_del_init(&block->head);
-		fence = block->fence;
-		block->fence = NULL;
+		fence = izc_block_take_fence(queue, block);
 	}
 	block->state = IZC_BLOCK_DEAD;
 	spin_unlock_irq(&queue->list_lock);
@@ -1055,12 +1113,13 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 	block->cyclic = cyclic;
 	spin_lock_irq(&queue->list_lock);
 	block->fence = fence;
+	queue->dmabufs_pending++;
 	spin_unlock_irq(&queue->list_lock);
 
 	ret = izc_queue_enqueue(queue, block);
 	if (ret) {
 		spin_lock_irq(&queue->list_lock);
-		block->fence = NULL;
+		izc_block_take_fence(queue, block);
 		spin_unlock_irq(&queue->list_lock);
 	}
 
@@ -1192,8 +1251,7 @@ void izc_block_queue_teardown(struct izc_block_queue *queue)
 	list_for_each_entry_safe(block, next, &queue->incoming, head) {
 		list_del_init(&block->head);
 		spin_lock_irq(&queue->list_lock);
-		fence = block->fence;
-		block->fence = NULL;
+		fence = izc_block_take_fence(queue, block);
 		block->state = IZC_BLOCK_DONE;
 		spin_unlock_irq(&queue->list_lock);
 		if (fence)

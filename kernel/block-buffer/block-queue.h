@@ -191,7 +191,8 @@ struct izc_block_queue_fileio {
  * @incoming: QUEUED blocks in submission order. P: @lock.
  * @done: DONE fileio blocks in completion order. P: @list_lock.
  * @fileio: read()/write() state. P: @lock.
- * @num_dmabufs: DMABUF blocks attached. P: @lock.
+ * @dmabufs_pending: DMABUF blocks with a fence to signal (QUEUED or ACTIVE).
+ *	P: @list_lock.
  * @active: the buffer is enabled: new blocks go straight to the DMA.
  *	P: @lock.
  * @fileio_mode: the buffer was set up for read()/write() by
@@ -214,7 +215,7 @@ struct izc_block_queue {
 	struct list_head incoming;
 	struct list_head done;
 	struct izc_block_queue_fileio fileio;
-	unsigned int num_dmabufs;
+	unsigned int dmabufs_pending;
 	bool active;
 	bool fileio_mode;
 	bool dead;
