@@ -21,9 +21,11 @@
  *     on failure. No function returns a pointer that may be NULL on error.
  *   - Accessors of fixed properties (names, sizes) cannot fail and return the
  *     value directly. izc_device_label() returns NULL when a device has none.
- *   - Lookups: no device of that name/label -> -ENODEV; no channel of that
- *     id -> -ENOENT; index out of range -> -EINVAL; a sysfs attribute that
- *     does not exist -> -ENOENT (the errno of open()).
+ *   - Lookups: no device of that name/label -> -ENODEV; no buffer of that
+ *     number -> -ENODEV (as the kernel's IIO_BUFFER_GET_FD_IOCTL); no channel
+ *     of that id -> -ENOENT; a position out of range (device or channel
+ *     index) -> -EINVAL; a sysfs attribute that does not exist -> -ENOENT
+ *     (the errno of open()).
  *   - Timeouts are in milliseconds: < 0 waits forever, 0 does not wait.
  *   - File descriptors are plain ints, opened O_CLOEXEC.
  *   - Threads: the library has no global state. Different contexts and
@@ -158,7 +160,8 @@ int izc_device_attr_write_ll(const struct izc_device *dev, const char *attr, lon
 
 /*
  * Buffers: bufferN directories (kernel 5.11+), or the legacy buffer/ +
- * scan_elements/ pair as buffer 0.
+ * scan_elements/ pair as buffer 0. izc_device_get_buffer() takes the buffer's
+ * number N, not a position: -ENODEV if the device has no bufferN.
  */
 unsigned int izc_device_buffer_count(const struct izc_device *dev);
 int izc_device_get_buffer(const struct izc_device *dev, unsigned int index,
