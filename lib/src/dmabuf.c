@@ -25,16 +25,6 @@
 
 #include "internal.h"
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : ret;
-}
-
 static int open_dev(const struct izc_stream *s, const char *name)
 {
 	char path[PATH_MAX];
@@ -61,7 +51,7 @@ static int alloc_heap(int heap_fd, size_t size)
 		.len = size,
 		.fd_flags = O_RDWR | O_CLOEXEC,
 	};
-	int ret = xioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &req);
+	int ret = izc_ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &req);
 
 	return ret < 0 ? ret : (int)req.fd;
 }
@@ -82,7 +72,7 @@ static int alloc_udmabuf(int udmabuf_fd, size_t size)
 	}
 	req.memfd = (__u32)memfd;
 	req.size = size;
-	ret = xioctl(udmabuf_fd, UDMABUF_CREATE, &req);
+	ret = izc_ioctl(udmabuf_fd, UDMABUF_CREATE, &req);
 	close(memfd); /* the DMABUF keeps the pages */
 	return ret;
 }
@@ -108,7 +98,7 @@ static int attach(struct izc_stream *s, const struct izc_block *b)
 		s->attached = tmp;
 		s->attached_cap = cap;
 	}
-	ret = xioctl(s->buf_fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &fd);
+	ret = izc_ioctl(s->buf_fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &fd);
 	if (ret < 0)
 		return ret;
 	s->attached[s->nattached++] = b->ino;
@@ -185,7 +175,7 @@ static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 		.flags = (flags & IZC_BLOCK_CYCLIC) ? IIO_BUFFER_DMABUF_CYCLIC : 0,
 		.bytes_used = bytes,
 	};
-	int ret = xioctl(s->buf_fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req);
+	int ret = izc_ioctl(s->buf_fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req);
 
 	if (ret < 0)
 		return ret;
@@ -197,7 +187,7 @@ static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 static int export_fences(const struct izc_block *b)
 {
 	struct dma_buf_export_sync_file exp = {.flags = DMA_BUF_SYNC_WRITE, .fd = -1};
-	int ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp);
+	int ret = izc_ioctl(b->dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp);
 
 	return ret < 0 ? ret : exp.fd;
 }
@@ -230,7 +220,7 @@ static int fence_status(struct izc_block *b)
 		fd = export_fences(b);
 	if (fd < 0)
 		return fd == -ENOTTY ? 0 : fd;
-	ret = xioctl(fd, SYNC_IOC_FILE_INFO, &info);
+	ret = izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
 	close(fd);
 	if (ret < 0)
 		return ret;
@@ -305,7 +295,7 @@ static int dmabuf_cpu_begin(struct izc_block *b, unsigned int access, void **dat
 			return -errno;
 		b->map = p;
 	}
-	ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+	ret = izc_ioctl(b->dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
 	if (ret < 0)
 		return ret;
 	b->cpu_access = access;
@@ -316,7 +306,7 @@ static int dmabuf_cpu_begin(struct izc_block *b, unsigned int access, void **dat
 static int dmabuf_cpu_end(struct izc_block *b)
 {
 	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_END | sync_flags(b->cpu_access)};
-	int ret = xioctl(b->dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+	int ret = izc_ioctl(b->dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
 
 	if (ret < 0)
 		return ret;

@@ -25,10 +25,8 @@ static int ffs_ioctl(int ep_fd, unsigned long req, void *arg)
 
 	if (ep_fd < 0)
 		return -EBADF;
-	do {
-		ret = ioctl(ep_fd, req, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : 0;
+	ret = izc_ioctl(ep_fd, req, arg);
+	return ret < 0 ? ret : 0;
 }
 
 IZC_EXPORT int izc_ffs_attach(int ep_fd, const struct izc_block *block)

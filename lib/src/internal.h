@@ -139,6 +139,8 @@ struct izc_stream {
 
 /* stream.c helpers for backends */
 /* Poll fd for events and the stream's cancel eventfd. 0, -ETIMEDOUT, -ECANCELED, -errno. */
+/* ioctl() retried on EINTR; its result, or -errno. */
+int izc_ioctl(int fd, unsigned long req, void *arg);
 int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms);
 /*
  * poll() pfd[0..n-1] plus the stream's cancel eventfd, which the function

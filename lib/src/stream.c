@@ -55,6 +55,16 @@ int izc_timeout_left(long long deadline_ns)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+int izc_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
 int izc_stream_poll_many(struct izc_stream *s, struct pollfd *pfd, unsigned int n, int timeout_ms)
 {
 	long long deadline = izc_deadline(timeout_ms);
