@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"                         the device repeats until Ctrl-C or --duration\n"
 		"  -t, --duration SEC     cyclic: stop after SEC seconds (default: Ctrl-C)\n"
 		"  -q, --quiet            no summary line\n"
-		"      --fileio           write() path only (cyclic is then repeated by the CPU)\n"
+		"      --fileio           write() path only (cyclic is then repeated by the CPU;\n"
+		"                         a short last block is sent padded with zero frames)\n"
 		"      --dmabuf           DMABUF from the system heap, no fallback\n"
 		"      --udmabuf          DMABUF from udmabuf (memfd), no fallback\n"
 		"  -h, --help             this text\n"
@@ -282,15 +283,19 @@ static int stream_file(struct gen *g, int fd, unsigned long long max_frames)
 	}
 	if (!ret && queued)
 		ret = start_once(g);
-	/* Let the device consume what is queued. */
+	/*
+	 * Let the device send everything queued before the stream stops: the
+	 * kernel may still hold written data (fileio) or DMA in flight.
+	 */
 	while (!ret && queued && !atomic_load(&g->sig->stop)) {
-		struct izc_block *b;
-
-		ret = next_block(g, &b);
-		if (!ret && inflight[izc_block_index(b)]) {
-			inflight[izc_block_index(b)] = false;
-			queued--;
-		}
+		ret = izc_stream_drain(g->stream, 500);
+		if (ret == -ETIMEDOUT)
+			ret = 0;
+		else if (!ret)
+			queued = 0;
+		else if (ret != -ECANCELED)
+			fprintf(stderr, "%s: the device did not send every block: %s\n", prog,
+				strerror(-ret));
 	}
 	free(inflight);
 	return ret == -ECANCELED ? 0 : ret;

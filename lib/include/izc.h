@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 #define IZC_VERSION_MAJOR 0
-#define IZC_VERSION_MINOR 1
+#define IZC_VERSION_MINOR 2
 /* (major << 16) | minor of the headers compiled against */
 #define IZC_VERSION ((IZC_VERSION_MAJOR << 16) | IZC_VERSION_MINOR)
 
@@ -305,6 +305,24 @@ int izc_stream_dequeue(struct izc_stream *stream, int timeout_ms, struct izc_blo
  */
 int izc_stream_cancel(struct izc_stream *stream);
 
+/*
+ * Output streams: wait until the device has sent every block queued on the
+ * stream, so that izc_stream_stop() cuts nothing off. The blocks go back to
+ * the library (relayed ones to their own streams) and izc_stream_dequeue()
+ * hands them out again. DMABUF waits for each block's fence; fileio, whose
+ * write() only copies into the kernel's blocks, also waits until the
+ * buffer's data_available is back at the value it had when the stream
+ * started (all kernel blocks free again: block DMA buffers count free bytes
+ * there, FIFO buffers queued ones). Returns 0 or
+ *   -EINVAL      an input stream,
+ *   -ENOBUFS     blocks are queued but the stream is not started,
+ *   -EBUSY       the last block queued is cyclic: it never ends,
+ *   -ETIMEDOUT, -ECANCELED  as izc_stream_dequeue() (nothing is lost: call
+ *                again),
+ *   < 0          the first error a block completed with (aborted, failed).
+ */
+int izc_stream_drain(struct izc_stream *stream, int timeout_ms);
+
 struct izc_stream *izc_block_stream(const struct izc_block *block);
 unsigned int izc_block_index(const struct izc_block *block);
 size_t izc_block_size(const struct izc_block *block);
@@ -316,8 +334,11 @@ size_t izc_block_bytes_used(const struct izc_block *block);
  * bytes (0 = the whole block); flags: IZC_BLOCK_CYCLIC (output DMABUF
  * streams only: -EINVAL on input, -EOPNOTSUPP on fileio, which cannot
  * repeat a block without the CPU). Ends CPU access if still open. Fileio
- * output writes the data here (a blocking write, cancellable). -EBUSY if
- * the application does not hold the block.
+ * output writes the data here (a blocking write, cancellable); as the
+ * kernel only sends whole blocks through write(), a shorter block is padded
+ * with zeros (mid-scale for the signed sample types of DACs) to its full
+ * size, where DMABUF sends exactly bytes_used. -EBUSY if the application
+ * does not hold the block.
  */
 int izc_block_enqueue(struct izc_block *block, size_t bytes_used, unsigned int flags);
 

@@ -167,8 +167,8 @@ static void dmabuf_teardown(struct izc_stream *s)
 	s->nattached = 0;
 }
 
-static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t bytes,
-			  unsigned int flags)
+static int dmabuf_submit(struct izc_stream *s, struct izc_block *b, size_t bytes,
+			 unsigned int flags)
 {
 	struct iio_dmabuf req = {
 		.fd = (__u32)b->dmabuf_fd,
@@ -180,6 +180,39 @@ static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 	if (ret < 0)
 		return ret;
 	izc_dmabuf_arm_fence(b);
+	return 0;
+}
+
+/*
+ * A disabled IIO buffer keeps what is enqueued on it until its next enable,
+ * even after the DMABUF is detached and the buffer fd closed, and then sends
+ * it; while it holds such a block it also stays in DMABUF mode, so a later
+ * fileio user of the buffer waits forever. Blocks queued on a stopped stream
+ * therefore stay here until izc_stream_start(), which submits them just
+ * before it enables the buffer (a DAC still starts primed).
+ */
+static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t bytes,
+			  unsigned int flags)
+{
+	if (!s->running) {
+		b->deferred = true;
+		return 0;
+	}
+	return dmabuf_submit(s, b, bytes, flags);
+}
+
+static int dmabuf_prestart(struct izc_stream *s)
+{
+	for (struct izc_block *b = s->qhead; b; b = b->next) {
+		int ret;
+
+		if (!b->deferred)
+			continue;
+		ret = dmabuf_submit(s, b, b->bytes_used, b->cyclic ? IZC_BLOCK_CYCLIC : 0);
+		if (ret)
+			return ret;
+		b->deferred = false;
+	}
 	return 0;
 }
 
@@ -248,6 +281,8 @@ int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
  */
 static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
+	if (b->deferred)
+		return -ENOBUFS; /* waits for izc_stream_start() */
 	if (!b->seen_idle) {
 		struct pollfd pfd[IZC_POLL_BATCH + 1];
 		struct izc_block *q[IZC_POLL_BATCH] = {b};
@@ -319,6 +354,7 @@ const struct izc_backend_ops izc_dmabuf_ops = {
 	.setup = dmabuf_setup,
 	.teardown = dmabuf_teardown,
 	.enqueue = dmabuf_enqueue,
+	.prestart = dmabuf_prestart,
 	.complete = dmabuf_complete,
 	.cpu_begin = dmabuf_cpu_begin,
 	.cpu_end = dmabuf_cpu_end,

@@ -8,12 +8,16 @@
  * Input: enqueue only marks the block; the read happens when it is waited
  * for, and a timeout keeps what was read so far. Output: enqueue writes the
  * block at once while the stream runs; before izc_stream_start() the data
- * waits in the block and is written when the buffer is enabled.
+ * waits in the block and is written when the buffer is enabled. Output
+ * blocks always go out whole (zero padded): a block DMA buffer holds a
+ * partly written block back until more data fills it, so a short last block
+ * would never play.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -46,14 +50,15 @@ static void fileio_teardown(struct izc_stream *s)
 	}
 }
 
-/* Moves the rest of b (from b->fill to b->bytes_used) within the deadline. */
+/* Moves the rest of b (from b->fill to its end) within the deadline. */
 static int transfer(struct izc_stream *s, struct izc_block *b, long long deadline)
 {
 	bool in = s->dir == IZC_DIR_IN;
+	size_t end = in ? b->bytes_used : b->size;
 	char *mem = b->mem;
 
-	while (b->fill < b->bytes_used) {
-		size_t left = b->bytes_used - b->fill;
+	while (b->fill < end) {
+		size_t left = end - b->fill;
 		ssize_t n = in ? read(s->buf_fd, mem + b->fill, left)
 			       : write(s->buf_fd, mem + b->fill, left);
 		int ret;
@@ -84,9 +89,11 @@ static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 
 	(void)flags; /* cyclic was refused by the core */
 	b->fill = 0;
-	if (s->dir == IZC_DIR_IN || !s->running)
+	if (s->dir == IZC_DIR_IN)
 		return 0;
-	b->bytes_used = bytes;
+	memset((char *)b->mem + bytes, 0, b->size - bytes);
+	if (!s->running)
+		return 0;
 	ret = transfer(s, b, izc_deadline(-1));
 	if (ret)
 		b->fill = 0; /* not queued; what was written is gone */
@@ -95,6 +102,13 @@ static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 
 static int fileio_start(struct izc_stream *s)
 {
+	if (s->dir == IZC_DIR_OUT) {
+		/* Nothing written yet: the level izc_stream_drain() returns to. */
+		int ret = izc_buffer_attr_read_ll(s->buf, "data_available", &s->fileio_idle);
+
+		if (ret)
+			s->fileio_idle = -1;
+	}
 	/* Output blocks queued before the buffer was enabled. */
 	for (struct izc_block *b = s->qhead; s->dir == IZC_DIR_OUT && b; b = b->next) {
 		int ret = transfer(s, b, izc_deadline(-1));
@@ -108,9 +122,40 @@ static int fileio_start(struct izc_stream *s)
 static int fileio_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
 	*status = 0;
-	if (s->dir == IZC_DIR_OUT && !s->running && b->fill < b->bytes_used)
+	if (s->dir == IZC_DIR_OUT && !s->running && b->fill < b->size)
 		return -ENOBUFS; /* waits for izc_stream_start() */
 	return transfer(s, b, izc_deadline(timeout_ms));
+}
+
+/*
+ * write() returned once the data was in the kernel's blocks; they are sent
+ * when data_available is back at its level from the start. Nothing signals
+ * that moment (POLLOUT fires as soon as one block is free), so sample it.
+ */
+#define IZC_DRAIN_POLL_MS 2
+
+static int fileio_drain(struct izc_stream *s, long long deadline)
+{
+	for (;;) {
+		long long avail;
+		int ret, left;
+
+		if (s->fileio_idle < 0)
+			return -EOPNOTSUPP; /* no data_available to watch */
+		ret = izc_buffer_attr_read_ll(s->buf, "data_available", &avail);
+		if (ret)
+			return ret;
+		if (avail == s->fileio_idle)
+			return 0;
+		left = izc_timeout_left(deadline);
+		if (left == 0)
+			return -ETIMEDOUT;
+		/* A cancellable sleep: fd -1 is never ready. */
+		ret = izc_stream_poll(
+			s, -1, 0, left < 0 || left > IZC_DRAIN_POLL_MS ? IZC_DRAIN_POLL_MS : left);
+		if (ret != -ETIMEDOUT)
+			return ret;
+	}
 }
 
 static int fileio_cpu_begin(struct izc_block *b, unsigned int access, void **data)
@@ -133,6 +178,7 @@ const struct izc_backend_ops izc_fileio_ops = {
 	.enqueue = fileio_enqueue,
 	.complete = fileio_complete,
 	.start = fileio_start,
+	.drain = fileio_drain,
 	.cpu_begin = fileio_cpu_begin,
 	.cpu_end = fileio_cpu_end,
 };

@@ -71,6 +71,8 @@ struct izc_block {
 	enum izc_block_state state;
 	size_t size;
 	size_t bytes_used;
+	bool cyclic;   /* queued with IZC_BLOCK_CYCLIC */
+	bool deferred; /* queued on a stopped stream: goes to the kernel at start */
 	/* DMABUF */
 	int dmabuf_fd;
 	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */
@@ -102,8 +104,15 @@ struct izc_backend_ops {
 	 * or a negative errno when it did not complete (timeout, cancel).
 	 */
 	int (*complete)(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status);
+	/* Optional: the buffer is about to be enabled. */
+	int (*prestart)(struct izc_stream *s);
 	/* Optional: the buffer was just enabled. */
 	int (*start)(struct izc_stream *s);
+	/*
+	 * Optional, output: after every queued block completed, wait (until
+	 * deadline, izc_deadline() time) for what the device still holds.
+	 */
+	int (*drain)(struct izc_stream *s, long long deadline);
 	int (*cpu_begin)(struct izc_block *b, unsigned int access, void **data);
 	int (*cpu_end)(struct izc_block *b);
 };
@@ -122,6 +131,8 @@ struct izc_stream {
 	int buf_fd;
 	int cancel_fd; /* eventfd */
 	bool running;
+	/* fileio output: data_available right after enable, all blocks free */
+	long long fileio_idle;
 	size_t frame_size;
 	unsigned int nblocks;
 	size_t block_size;

@@ -128,6 +128,7 @@ static void queue_pop(struct izc_stream *s)
 		s->qtail = NULL;
 	b->next = NULL;
 	b->queued_in = NULL;
+	b->deferred = false;
 }
 
 static void queue_unlink(struct izc_stream *s, struct izc_block *b)
@@ -145,6 +146,7 @@ static void queue_unlink(struct izc_stream *s, struct izc_block *b)
 		s->qtail = prev;
 	b->next = NULL;
 	b->queued_in = NULL;
+	b->deferred = false;
 	b->state = IZC_BLOCK_IDLE;
 }
 
@@ -462,6 +464,7 @@ static int enqueue_on(struct izc_stream *s, struct izc_block *b, size_t bytes, u
 	if (ret)
 		return ret;
 	b->bytes_used = bytes;
+	b->cyclic = flags & IZC_BLOCK_CYCLIC;
 	queue_push(s, b);
 	return 0;
 }
@@ -492,6 +495,11 @@ IZC_EXPORT int izc_stream_start(struct izc_stream *s)
 		return 0;
 	if (s->dir == IZC_DIR_IN) {
 		ret = requeue_idle(s);
+		if (ret)
+			return ret;
+	}
+	if (s->ops->prestart) {
+		ret = s->ops->prestart(s);
 		if (ret)
 			return ret;
 	}
@@ -555,6 +563,37 @@ IZC_EXPORT int izc_stream_dequeue(struct izc_stream *s, int timeout_ms, struct i
 	b->state = IZC_BLOCK_APP;
 	*block = b;
 	return 0;
+}
+
+IZC_EXPORT int izc_stream_drain(struct izc_stream *s, int timeout_ms)
+{
+	long long deadline = izc_deadline(timeout_ms);
+	int ret, first = 0;
+
+	if (!s || s->dir != IZC_DIR_OUT)
+		return -EINVAL;
+	if (!s->running)
+		return s->qhead ? -ENOBUFS : 0;
+	if (s->qtail && s->qtail->cyclic)
+		return -EBUSY;
+	while (s->qhead) {
+		struct izc_block *b = s->qhead;
+		int status = 0;
+
+		ret = s->ops->complete(s, b, izc_timeout_left(deadline), &status);
+		if (ret)
+			return ret;
+		queue_pop(s);
+		b->state = IZC_BLOCK_IDLE;
+		if (status < 0 && !first)
+			first = status;
+	}
+	if (s->ops->drain) {
+		ret = s->ops->drain(s, deadline);
+		if (ret)
+			return ret;
+	}
+	return first;
 }
 
 IZC_EXPORT int izc_stream_cancel(struct izc_stream *s)

@@ -194,7 +194,7 @@ static void fileio_output(struct test_ctx *t)
 	CHECK_INT(t, izc_block_enqueue(b[0], 0, 0), 0);
 	CHECK_INT(t, izc_stream_dequeue(s, 0, &b[2]), -ENOBUFS);
 	REQUIRE_INT(t, izc_stream_start(s), 0);
-	CHECK_INT(t, izc_block_enqueue(b[1], 4, 0), 0); /* half a block */
+	CHECK_INT(t, izc_block_enqueue(b[1], 4, 0), 0); /* half a block: sent zero padded */
 	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b[2]), 0);
 	CHECK(t, b[2] == b[0]);
 	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b[2]), 0);
@@ -202,12 +202,14 @@ static void fileio_output(struct test_ctx *t)
 	snprintf(path, sizeof(path), "%s/iio:device2", ft.dev);
 	fd = open(path, O_RDONLY);
 	REQUIRE_INT(t, fd >= 0, 1);
-	CHECK_INT(t, read(fd, back, sizeof(back)), 12);
+	CHECK_INT(t, read(fd, back, sizeof(back)), 16);
 	close(fd);
 	CHECK_INT(t, back[0], 100);
 	CHECK_INT(t, back[3], -101);
 	CHECK_INT(t, back[4], 200);
 	CHECK_INT(t, back[5], -200);
+	CHECK_INT(t, back[6], 0);
+	CHECK_INT(t, back[7], 0);
 out:
 	izc_stream_close(s);
 	izc_context_close(ctx);
