@@ -15,9 +15,9 @@
  *    a UDC without scatter-gather; an IIO buffer without DMABUF) or asked
  *    for (--copy, or the host's configuration).
  *
- * f_fs (Linux 6.12) frees the lock of a transfer's fence with the
- * attachment: after a DETACH with a transfer in flight, the fence status of
- * that transfer must never be read. Transfers are therefore normally
+ * f_fs (Linux 6.12, unless patched as in kernel/usb-f-fs) frees the lock of
+ * a transfer's fence with the attachment: after a DETACH with a transfer in
+ * flight, the fence status of that transfer must never be read. Transfers are therefore normally
  * finished (completed, or failed because the endpoint went away) before
  * their block is detached; only a transfer that cannot finish is cancelled
  * by detaching it, and that block is then never waited on with

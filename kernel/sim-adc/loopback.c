@@ -87,6 +87,31 @@ void izc_sim_link_del(struct izc_sim_link *link)
 		izc_sim_link_unpair(link);
 }
 
+/**
+ * izc_sim_link_retire - the ADC is about to be deleted
+ * @link: the link
+ *
+ * A DAC paired with the ADC would be left pushing into a wire that is gone,
+ * so the deletion is refused while one is; otherwise the link leaves the
+ * list, so that no DAC can pair with it any more.
+ *
+ * Return: 0, or -EBUSY while a DAC is paired (unpair it first).
+ */
+int izc_sim_link_retire(struct izc_sim_link *link)
+{
+	bool paired;
+
+	mutex_lock(&izc_sim_links_lock);
+	spin_lock(&link->lock);
+	paired = link->dac_port;
+	spin_unlock(&link->lock);
+	if (!paired)
+		list_del_init(&link->node);
+	mutex_unlock(&izc_sim_links_lock);
+
+	return paired ? -EBUSY : 0;
+}
+
 static void izc_sim_link_end_start(struct izc_sim_link *link,
 				   struct izc_sim_link_end *end,
 				   const unsigned long *mask)

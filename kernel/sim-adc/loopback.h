@@ -96,6 +96,7 @@ void izc_sim_link_init(struct izc_sim_link *link,
 		       unsigned int nchan, unsigned int bits);
 void izc_sim_link_add(struct izc_sim_link *link);
 void izc_sim_link_del(struct izc_sim_link *link);
+int izc_sim_link_retire(struct izc_sim_link *link);
 bool izc_sim_link_adc_start(struct izc_sim_link *link,
 			    const unsigned long *mask, bool paced);
 void izc_sim_link_adc_stop(struct izc_sim_link *link);

@@ -364,6 +364,7 @@ static int izc_sim_adc_probe(struct platform_device *pdev)
 	if (!indio_dev)
 		return -ENOMEM;
 	adc = iio_priv(indio_dev);
+	platform_set_drvdata(pdev, adc);
 
 	izc_wavegen_init(&adc->gen, pdata->channels, pdata->bits);
 	izc_sim_init_chans(adc->chans, pdata->channels, pdata->bits, false,
@@ -426,7 +427,8 @@ static int izc_sim_adc_create(unsigned int nchan, unsigned int bits,
 /*
  * Runtime creation: echo "CHANNELS BITS [DMABUF]" (or nothing for the
  * module's defaults) > /sys/bus/platform/drivers/izc-sim-adc/new_device;
- * DMABUF 0 gives a read()-only buffer. Devices go away with the module.
+ * DMABUF 0 gives a read()-only buffer. Devices go away with the module, or
+ * one by one through delete_device.
  */
 static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 				size_t count)
@@ -447,8 +449,31 @@ static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 }
 static DRIVER_ATTR_WO(new_device);
 
+/* Called with the registry locked, so the device is still bound. */
+static int izc_sim_adc_retire(struct platform_device *pdev)
+{
+	struct izc_sim_adc *adc = platform_get_drvdata(pdev);
+
+	return izc_sim_link_retire(&adc->link);
+}
+
+/*
+ * Runtime removal, as a hot-unplug: echo izc-sim-adc.N > delete_device.
+ * EBUSY while a DAC is paired with it (unpair the DAC first).
+ */
+static ssize_t delete_device_store(struct device_driver *drv, const char *buf,
+				   size_t count)
+{
+	int ret = izc_sim_instance_delete(&izc_sim_adc_registry, buf,
+					  izc_sim_adc_retire);
+
+	return ret ? ret : count;
+}
+static DRIVER_ATTR_WO(delete_device);
+
 static struct attribute *izc_sim_adc_drv_attrs[] = {
 	&driver_attr_new_device.attr,
+	&driver_attr_delete_device.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(izc_sim_adc_drv);

@@ -323,6 +323,52 @@ err_inst_free:
 EXPORT_SYMBOL_NS_GPL(izc_sim_instance_create, IIO_ZEROCOPY);
 
 /**
+ * izc_sim_instance_delete - remove one device at runtime
+ * @reg: the module's registry
+ * @name: its platform device name, "NAME.N"
+ * @retire: NULL, or asked first, with the device still bound: a negative
+ *	errno keeps the device (it is in use in a way its removal would
+ *	break), 0 lets it go
+ *
+ * What is streaming from or to the device is stopped by the removal: the IIO
+ * core disables the buffer, open buffer fds get -ENODEV from then on.
+ *
+ * Return: 0, -ENODEV if @reg has no device @name, or @retire's errno.
+ */
+int izc_sim_instance_delete(struct izc_sim_registry *reg, const char *name,
+			    int (*retire)(struct platform_device *pdev))
+{
+	struct izc_sim_instance *inst;
+	int id, ret = -ENODEV;
+
+	mutex_lock(&reg->lock);
+	list_for_each_entry(inst, &reg->list, node) {
+		if (sysfs_streq(name, dev_name(&inst->pdev->dev))) {
+			ret = 0;
+			break;
+		}
+	}
+	if (!ret && retire)
+		ret = retire(inst->pdev);
+	if (!ret)
+		list_del(&inst->node);
+	mutex_unlock(&reg->lock);
+	if (ret)
+		return ret;
+
+	/*
+	 * Out of the list: a concurrent delete of the same name finds none.
+	 * The number is free again only once "NAME.N" is gone.
+	 */
+	id = inst->pdev->id;
+	platform_device_unregister(inst->pdev);
+	ida_free(&reg->ida, id);
+	kfree(inst);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(izc_sim_instance_delete, IIO_ZEROCOPY);
+
+/**
  * izc_sim_instance_destroy_all - remove every device of @reg, newest first
  * @reg: the module's registry
  */

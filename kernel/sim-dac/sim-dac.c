@@ -482,7 +482,8 @@ static int izc_sim_dac_create(unsigned int nchan, unsigned int bits,
 /*
  * Runtime creation: echo "CHANNELS BITS" (or nothing for the module's
  * defaults) > /sys/bus/platform/drivers/izc-sim-dac/new_device. Devices go
- * away with the module; pair them through loopback_adc.
+ * away with the module, or one by one through delete_device; pair them
+ * through loopback_adc.
  */
 static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 				size_t count)
@@ -500,8 +501,22 @@ static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 }
 static DRIVER_ATTR_WO(new_device);
 
+/*
+ * Runtime removal: echo izc-sim-dac.N > delete_device. A paired DAC is
+ * unpaired on the way out, after its buffer stopped.
+ */
+static ssize_t delete_device_store(struct device_driver *drv, const char *buf,
+				   size_t count)
+{
+	int ret = izc_sim_instance_delete(&izc_sim_dac_registry, buf, NULL);
+
+	return ret ? ret : count;
+}
+static DRIVER_ATTR_WO(delete_device);
+
 static struct attribute *izc_sim_dac_drv_attrs[] = {
 	&driver_attr_new_device.attr,
+	&driver_attr_delete_device.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(izc_sim_dac_drv);

@@ -23,21 +23,9 @@ static char devnode[300];
 static int attr_read(const char *rel, char *buf, size_t len)
 {
 	char path[400];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", devdir, rel);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	return n;
+	return tap_sysfs_read(path, buf, len);
 }
 
 static int attr_write(const char *rel, const char *val)

@@ -189,6 +189,24 @@ static inline int tap_sysfs_write(const char *path, const char *val)
 	return ret;
 }
 
+/* Read the (sysfs) file @path into @buf without trailing newlines: length or -errno. */
+static inline int tap_sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return (int)n;
+}
+
 /* Unload module @name; returns 0 or -errno (EBUSY while in use). */
 static inline int tap_unload_module(const char *name)
 {

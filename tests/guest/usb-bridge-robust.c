@@ -8,6 +8,11 @@
  *    (usbN-portM/disable) and enabled again: the device re-enumerates;
  *  - host-side reset: USBDEVFS_RESET from another usbfs handle;
  *  - gadget unbind: configfs UDC "" while streaming, then bound again;
+ *  - the ADC goes away while streaming (izc-sim-adc's delete_device, as a
+ *    hot-unplug), then comes back (new_device): the run ends with the
+ *    device's error and the next CONFIGURE finds the new IIO device in
+ *    sysfs (the runner's final unload checks that the bridge let go of the
+ *    removed device's buffer);
  *  - the host client gets SIGINT: it asks the bridge to STOP, the bridge
  *    drains and ends the stream with a zero-length packet: exit 0, exact;
  *  - the host stops reading without STOP and goes away: --drain cancels;
@@ -153,6 +158,22 @@ static void disturb_unbind(void)
 	tap_ok(ret == 0, "gadget bound to %s again (%s)", udc, strerror(-ret));
 }
 
+#define ADC_PARAMS "channels=4 sample_bits=32 sampling_frequency=0"
+
+#define ADC_DRIVER "/sys/bus/platform/drivers/izc-sim-adc"
+
+static void disturb_adc(void)
+{
+	int ret = izc_usb_write_file(ADC_DRIVER "/delete_device", "izc-sim-adc.0");
+
+	tap_ok(ret == 0, "izc-sim-adc.0 deleted while the bridge streams from it (%s)",
+	       strerror(-ret));
+	usleep(500000);
+	/* The module's defaults: channels=4 sample_bits=32, unpaced. */
+	ret = izc_usb_write_file(ADC_DRIVER "/new_device", "\n");
+	tap_ok(ret == 0, "new_device: izc-sim-adc0 is back (%s)", strerror(-ret));
+}
+
 /* An unbounded capture cut by @disturb; the host client must fail cleanly. */
 static void cut(const char *what, const char *mode, void (*disturb)(void))
 {
@@ -172,11 +193,11 @@ int main(void)
 	pid_t pid, host;
 	int ret;
 
-	tap_plan(29);
+	tap_plan(33);
 	unlink(LOG);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL) ||
-	    tap_load_module("izc_sim_adc", "channels=4 sample_bits=32 sampling_frequency=0"))
+	    tap_load_module("izc_sim_adc", ADC_PARAMS))
 		tap_bail("our converter modules do not load");
 	ret = usb_env_load("dummy_hcd", "is_super_speed=1");
 	tap_ok(ret == 0, "dummy_hcd (SuperSpeed, sg) loads (%s)", strerror(-ret));
@@ -191,6 +212,7 @@ int main(void)
 	cut("host port disabled", "--dmabuf", disturb_port);
 	cut("host reset", "--dmabuf", disturb_reset);
 	cut("gadget unbound", "--dmabuf", disturb_unbind);
+	cut("ADC removed", "--dmabuf", disturb_adc);
 
 	/* SIGINT: STOP, drain, zero-length packet. */
 	host = host_start("--dmabuf", "/tmp/usb-bridge-robust.json");

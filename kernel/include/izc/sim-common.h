@@ -27,6 +27,7 @@ struct device_attribute;
 struct iio_chan_spec;
 struct iio_chan_spec_ext_info;
 struct iio_dev;
+struct platform_device;
 
 #define IZC_SIM_MIN_CHANS	2
 #define IZC_SIM_MAX_CHANS	16
@@ -125,6 +126,8 @@ struct izc_sim_registry {
 void izc_sim_registry_init(struct izc_sim_registry *reg, const char *name);
 int izc_sim_instance_create(struct izc_sim_registry *reg, const void *pdata,
 			    size_t size);
+int izc_sim_instance_delete(struct izc_sim_registry *reg, const char *name,
+			    int (*retire)(struct platform_device *pdev));
 void izc_sim_instance_destroy_all(struct izc_sim_registry *reg);
 
 #endif /* __IZC_SIM_COMMON_H__ */
