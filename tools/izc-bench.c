@@ -94,7 +94,8 @@ struct bench {
 	unsigned long long count_sweep_size;
 	unsigned int modes;	     /* bit per MODE_ */
 	unsigned int access[NMODES]; /* bit per ACCESS_, per mode */
-	unsigned long long bytes;    /* 0: max(64 MiB, 4 blocks) */
+	unsigned long long bytes;    /* --bytes, exactly; 0: max(min_bytes, 4 queues) */
+	unsigned long long min_bytes;
 	unsigned int reps;
 	double max_seconds; /* a run stops after this much streaming */
 	bool udmabuf, quick;
@@ -130,7 +131,8 @@ static void usage(FILE *f)
 		"      --reps N          repetitions, median reported (default 3)\n"
 		"      --max-seconds S   a run stops after S s of streaming (default 1.5);\n"
 		"                        slow cases then measure fewer bytes (shown)\n"
-		"      --quick           demo run: 4K,64K,1M,16M x 4 blocks, 16M per case, 1 rep\n"
+		"      --quick           demo run: 4K,64K,1M,16M x 4 blocks, 1 rep, at least 16M\n"
+		"                        (and 4 queues' worth) per case\n"
 		"      --udmabuf         DMABUFs from udmabuf instead of the system heap\n"
 		"      --json[=FILE]     JSON results to FILE, or to stdout instead of the table\n"
 		"      --plot FILE.png   plot with gnuplot (needs gnuplot on this machine)\n"
@@ -210,7 +212,7 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool sizes = false, counts = false, bytes = false, reps = false;
+	bool sizes = false, counts = false, reps = false;
 	unsigned long long v;
 	unsigned int bits;
 	int opt;
@@ -253,7 +255,6 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 		case OPT_BYTES:
 			if (tool_parse_size(optarg, &bn->bytes) || !bn->bytes)
 				goto bad;
-			bytes = true;
 			break;
 		case OPT_REPS:
 			if (tool_parse_ull(optarg, &v) || v < 1 || v > MAX_REPS)
@@ -308,8 +309,7 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 		}
 		if (!counts)
 			bn->ncounts = 0;
-		if (!bytes)
-			bn->bytes = 16ull << 20;
+		bn->min_bytes = 16ull << 20;
 		if (!reps)
 			bn->reps = 1;
 	}
@@ -487,12 +487,12 @@ static void run_case(struct bench *bn, struct izc_device *dev, unsigned int bi, 
 static unsigned long long case_bytes(const struct bench *bn, unsigned long long bs,
 				     unsigned int blocks)
 {
-	unsigned long long min = bn->bytes ? bn->bytes : (unsigned long long)DEFAULT_MIB << 20;
+	unsigned long long min = bn->min_bytes ? bn->min_bytes : (unsigned long long)DEFAULT_MIB << 20;
 	/* Four times what the queue holds, so that a full pipeline at the start is noise. */
 	unsigned long long four = 4 * bs * blocks;
 
 	if (bn->bytes)
-		return (min + bs - 1) / bs * bs;
+		return (bn->bytes + bs - 1) / bs * bs;
 	return min > four ? min : four;
 }
 
