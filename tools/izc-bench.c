@@ -487,7 +487,8 @@ static void run_case(struct bench *bn, struct izc_device *dev, unsigned int bi, 
 static unsigned long long case_bytes(const struct bench *bn, unsigned long long bs,
 				     unsigned int blocks)
 {
-	unsigned long long min = bn->min_bytes ? bn->min_bytes : (unsigned long long)DEFAULT_MIB << 20;
+	unsigned long long min =
+		bn->min_bytes ? bn->min_bytes : (unsigned long long)DEFAULT_MIB << 20;
 	/* Four times what the queue holds, so that a full pipeline at the start is noise. */
 	unsigned long long four = 4 * bs * blocks;
 
