@@ -347,13 +347,16 @@ static unsigned long long sum64(const void *data, size_t len)
 	return s0 + s1 + s2 + s3;
 }
 
-/* One block through the reader: dequeue, (sum), enqueue. Returns bytes or -errno. */
-static long long step(struct bench *bn, struct izc_stream *s, bool sum)
+/*
+ * One block through the reader: dequeue (waiting up to timeout_ms), (sum),
+ * enqueue. Returns bytes or -errno.
+ */
+static long long step(struct bench *bn, struct izc_stream *s, bool sum, int timeout_ms)
 {
 	struct izc_block *b;
 	size_t used;
 	void *data;
-	int ret = izc_stream_dequeue(s, DEQUEUE_MS, &b);
+	int ret = izc_stream_dequeue(s, timeout_ms, &b);
 
 	if (ret)
 		return ret;
@@ -407,13 +410,26 @@ static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, in
 		return ret;
 	/* Warm-up: every block once (mappings, page faults, kernel blocks). */
 	for (unsigned int i = 0; !ret && i < c->blocks; i++) {
-		n = step(bn, s, sum);
+		n = step(bn, s, sum, DEQUEUE_MS);
+		ret = n < 0 ? (int)n : 0;
+	}
+	/*
+	 * While that cold pass ran, the device kept filling ahead: fileio's
+	 * kernel blocks, for one, are all full by its end. Measuring from there
+	 * would credit that backlog to the backend, at copy speed. Take what is
+	 * ready until the reader has to wait for the device (steady state), or
+	 * for four more passes when the reader is the bottleneck (null DMA).
+	 */
+	for (unsigned int i = 0; !ret && i < 4 * c->blocks; i++) {
+		n = step(bn, s, sum, 0);
+		if (n == -ETIMEDOUT)
+			break;
 		ret = n < 0 ? (int)n : 0;
 	}
 	c0 = cpu_seconds();
 	t0 = tool_now();
 	while (!ret && done < c->bytes) {
-		n = step(bn, s, sum);
+		n = step(bn, s, sum, DEQUEUE_MS);
 		if (n < 0)
 			ret = (int)n;
 		else
@@ -682,7 +698,8 @@ static void print_table(const struct bench *bn, FILE *f)
 	fprintf(f,
 		"method: both backends get the same target bytes per case (bytes); a run stops "
 		"early after %.1f s (MiB measd: fewest of the runs, fileio/DMABUF); one warm-up "
-		"pass over all blocks; %u rep%s (median); backends alternated\n",
+		"pass over all blocks, then what the device filled ahead meanwhile; %u rep%s "
+		"(median); backends alternated\n",
 		bn->max_seconds, bn->reps, bn->reps > 1 ? "s" : "");
 	fprintf(f, "access: api = get and give back each block (fileio: read() copy; DMABUF: no "
 		   "CPU access); sum = api + 64-bit sum of every byte (DMABUF: inside SYNC "
