@@ -224,6 +224,13 @@ static struct dma_fence *izc_block_take_fence(struct izc_block_queue *queue,
 	return fence;
 }
 
+/* Signal a fence taken with izc_block_take_fence() and drop our reference. */
+static void izc_block_signal_fence(struct dma_fence *fence, int status)
+{
+	iio_buffer_signal_dmabuf_done(fence, status);
+	dma_fence_put(fence);
+}
+
 /**
  * izc_block_done() - the DMA side hands a block back
  * @block: a block the DMA side got from ops->submit()
@@ -258,7 +265,7 @@ void izc_block_done(struct izc_block *block, size_t bytes, int status)
 	spin_unlock_irqrestore(&queue->list_lock, flags);
 
 	if (fence)
-		iio_buffer_signal_dmabuf_done(fence, status);
+		izc_block_signal_fence(fence, status);
 
 	izc_queue_wake(queue);
 	/* The submission's reference. */
@@ -328,7 +335,7 @@ static void izc_queue_fail_block(struct izc_block_queue *queue,
 	spin_unlock_irq(&queue->list_lock);
 
 	if (fence)
-		iio_buffer_signal_dmabuf_done(fence, err);
+		izc_block_signal_fence(fence, err);
 	izc_queue_wake(queue);
 }
 
@@ -1005,7 +1012,7 @@ static void izc_queue_detach_dmabuf(struct iio_buffer *buffer,
 	mutex_unlock(&queue->lock);
 
 	if (fence)
-		iio_buffer_signal_dmabuf_done(fence, -ENODEV);
+		izc_block_signal_fence(fence, -ENODEV);
 
 	/* The attachment's reference. */
 	izc_block_put(block);
@@ -1111,16 +1118,26 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 
 	block->bytes_used = size;
 	block->cyclic = cyclic;
+	/*
+	 * Our own reference: once the core put its own, the reservation
+	 * object holds the only one, and on an output buffer an ENQUEUE of
+	 * the same DMABUF while this transfer runs replaces (and frees) the
+	 * fence there: the core only waits for writers before it adds a
+	 * reader's fence. queue->lock, held by the core from before it adds
+	 * a fence until after it calls us, orders that replacement after this.
+	 */
 	spin_lock_irq(&queue->list_lock);
-	block->fence = fence;
+	block->fence = dma_fence_get(fence);
 	queue->dmabufs_pending++;
 	spin_unlock_irq(&queue->list_lock);
 
 	ret = izc_queue_enqueue(queue, block);
 	if (ret) {
+		/* The core signals it with our errno. */
 		spin_lock_irq(&queue->list_lock);
-		izc_block_take_fence(queue, block);
+		fence = izc_block_take_fence(queue, block);
 		spin_unlock_irq(&queue->list_lock);
+		dma_fence_put(fence);
 	}
 
 	return ret;
@@ -1255,7 +1272,7 @@ void izc_block_queue_teardown(struct izc_block_queue *queue)
 		block->state = IZC_BLOCK_DONE;
 		spin_unlock_irq(&queue->list_lock);
 		if (fence)
-			iio_buffer_signal_dmabuf_done(fence, -ENODEV);
+			izc_block_signal_fence(fence, -ENODEV);
 	}
 
 	izc_fileio_free(queue);

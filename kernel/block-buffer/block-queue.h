@@ -94,9 +94,13 @@ struct izc_block_chunk {
  * @sg_cap: entries allocated in @sg. Constant.
  * @nents: entries of @sg in use for the current submission (see @sg).
  * @state: see enum izc_block_state. P: queue->list_lock.
- * @fence: DMABUF fence to signal for the current submission, or NULL.
- *	P: queue->list_lock; taken (read and cleared) together with the
- *	ACTIVE -> DONE transition so it is signalled exactly once.
+ * @fence: DMABUF fence to signal for the current submission, or NULL; we
+ *	hold a reference to it (the core keeps none of its own once the fence
+ *	is in the DMABUF's reservation object, and a later ENQUEUE of the same
+ *	DMABUF on an output buffer replaces it there before we see that
+ *	ENQUEUE). P: queue->list_lock; taken (read and cleared) together with
+ *	the ACTIVE -> DONE transition so it is signalled exactly once, by
+ *	izc_block_signal_fence().
  * @head: entry in queue->incoming (QUEUED), queue->done (DONE, fileio), or a
  *	list of the DMA side (ACTIVE). Owned by whoever owns the block.
  * @bytes_used: bytes of payload. Owned like @head; set by the enqueuer for
