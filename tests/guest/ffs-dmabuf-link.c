@@ -55,6 +55,7 @@
 #define PRODUCT_ID 0x0104 /* Multifunction Composite Gadget */
 
 #define XFER_BLOCK    (1024 * 1024)
+#define TWICE_LEN     (64 * 1024)
 #define NUM_BLOCKS    4
 #define IO_TIMEOUT_MS 20000
 
@@ -925,6 +926,45 @@ static void errno_matrix(struct link *l, struct dmabuf *bufs)
 	expect_errno(ERRNO_OF(ioctl(l->ep_in, FUNCTIONFS_DMABUF_DETACH, &b->fd)), EPERM,
 		     "second DETACH: EPERM");
 
+	/*
+	 * The same DMABUF transferred twice before the host reads: f_fs allows
+	 * it on an IN endpoint (it only waits for writers), and the second
+	 * fence replaces the first in the reservation object. Upstream 6.12
+	 * then freed the first fence while its request was in flight (our
+	 * 0004-*.patch keeps the transfer's reference): both must arrive.
+	 */
+	ret = ERRNO_OF(ioctl(l->ep_in, FUNCTIONFS_DMABUF_ATTACH, &b->fd));
+	if (!ret) {
+		dmabuf_cpu(b, true, true);
+		fill_pattern(b->map, TWICE_LEN, 0);
+		dmabuf_cpu(b, false, true);
+		ret = ERRNO_OF(ffs_transfer(l->ep_in, b, TWICE_LEN, 0));
+	}
+	if (!ret)
+		ret = ERRNO_OF(ffs_transfer(l->ep_in, b, TWICE_LEN, 0));
+	expect_errno(ret, 0, "the same DMABUF TRANSFERred twice while the host reads nothing");
+	{
+		static char got[TWICE_LEN];
+		int ok = 0;
+
+		for (int i = 0; i < 2 && !ret; i++) {
+			struct usbdevfs_bulktransfer bt = {
+				.ep = l->host_in,
+				.len = TWICE_LEN,
+				.timeout = 5000,
+				.data = got,
+			};
+			int n = ioctl(l->usb, USBDEVFS_BULK, &bt);
+
+			ok += n == TWICE_LEN && check_pattern(got, TWICE_LEN, 0) < 0;
+		}
+		ret = dmabuf_wait(b);
+		tap_ok(ok == 2 && ret == 1,
+		       "the host reads the pattern twice, the last fence signals 1 (%d, %d)", ok,
+		       ret);
+	}
+	ioctl(l->ep_in, FUNCTIONFS_DMABUF_DETACH, &b->fd);
+
 	/* Endpoint not enabled: the host unconfigures the device. */
 	ioctl(l->usb, USBDEVFS_RELEASEINTERFACE, &(unsigned int){0});
 	config = 0;
@@ -1031,7 +1071,7 @@ int main(int argc, char **argv)
 	size_t i;
 	int ret;
 
-	tap_plan(4 + 2 * 11 + 15);
+	tap_plan(4 + 2 * 11 + 17);
 
 	for (i = 0; i < sizeof(debian_modules) / sizeof(debian_modules[0]); i++) {
 		if (module_loaded(debian_modules[i]))
