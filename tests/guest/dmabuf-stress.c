@@ -171,9 +171,10 @@ static void side_settle(struct side *s)
 {
 	int idle = 0, detached = 0, ret = buffer_enable(&s->dev, 1);
 
-	ret = buffer_enable(&s->dev, 0);
+	if (!ret)
+		ret = buffer_enable(&s->dev, 0);
 	if (ret)
-		tap_diag("%s: disable: %s", s->name, strerror(-ret));
+		tap_diag("%s: enable and disable: %s", s->name, strerror(-ret));
 
 	for (int i = 0; i < NBUF; i++) {
 		idle += dmabuf_wait_idle(s->buf[i], 5000) == 0;
