@@ -217,9 +217,13 @@ int main(void)
 	struct side sides[2] = {{.name = "izc-sim-adc0"}, {.name = "izc-sim-dac0", .out = true}};
 	struct job jobs[2 * NACTIONS];
 	pthread_t th[2 * NACTIONS];
+	unsigned int seed0;
 	int ret, fd, n = 0;
 
 	tap_plan(7);
+	/* Another interleaving each run; the seed in the log replays the choices. */
+	seed0 = (unsigned int)time(NULL);
+	tap_diag("seed %u", seed0);
 	load_modules("sampling_frequency=200000", "sampling_frequency=200000");
 	for (int k = 0; k < 2; k++) {
 		ret = iio_find(sides[k].name, &sides[k].dev);
@@ -233,7 +237,7 @@ int main(void)
 	for (int k = 0; k < 2; k++) {
 		sides[k].deadline = now_s() + STORM_S;
 		for (int a = 0; a < NACTIONS; a++, n++) {
-			jobs[n] = (struct job){.side = &sides[k], .action = a, .seed = 1 + n};
+			jobs[n] = (struct job){.side = &sides[k], .action = a, .seed = seed0 + n};
 			pthread_create(&th[n], NULL, worker, &jobs[n]);
 		}
 	}
