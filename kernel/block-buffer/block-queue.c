@@ -551,6 +551,20 @@ static bool izc_queue_dmabuf_in_use(struct izc_block_queue *queue, bool listed)
 	return listed || pending;
 }
 
+/*
+ * Enabled for DMABUF transfers, so without fileio blocks, even once every
+ * DMABUF is gone (blocks queued while disabled outlive their detach and
+ * decide the mode at the next enable, as upstream): read()/write() must
+ * answer EBUSY then, not wait for blocks that do not exist. Caller holds
+ * queue->lock.
+ */
+static bool izc_queue_dmabuf_mode(struct izc_block_queue *queue)
+{
+	lockdep_assert_held(&queue->lock);
+
+	return queue->active && !queue->fileio_mode;
+}
+
 static int izc_queue_request_update(struct iio_buffer *buffer)
 {
 	struct izc_block_queue *queue = to_queue(buffer);
@@ -728,7 +742,7 @@ static int izc_fileio_check(struct izc_block_queue *queue, size_t n,
 {
 	if (queue->dead)
 		return -ENODEV;
-	if (izc_queue_dmabuf_in_use(queue, listed))
+	if (izc_queue_dmabuf_in_use(queue, listed) || izc_queue_dmabuf_mode(queue))
 		return -EBUSY;
 	if (n < queue->fileio.bpd)
 		return -EINVAL;
@@ -876,7 +890,8 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 	listed = izc_core_lists_dmabufs(buffer);
 	mutex_lock(&queue->lock);
 
-	in_use = izc_queue_dmabuf_in_use(queue, listed);
+	in_use = izc_queue_dmabuf_in_use(queue, listed) ||
+		 izc_queue_dmabuf_mode(queue);
 	if (queue->dead || (!in_use && !fileio->blocks))
 		goto out_unlock;
 

@@ -208,7 +208,7 @@ int main(void)
 	struct child_enq ce;
 	int devfd, bfd = 0, nullfd, closedfd, sa, sb, ret, n, flags;
 
-	tap_plan(57);
+	tap_plan(60);
 	alarm(170);
 
 	ret = tap_load_sim_adc(NULL);
@@ -425,6 +425,37 @@ int main(void)
 	izc_buffer_set_enabled(adc.buf, false);
 	tap_success(detach(bfd, a.fd), 0, "detach a");
 	close(bfd);
+
+	/*
+	 * A DMABUF enqueued on the disabled buffer and left there (detached,
+	 * buffer fd closed) still goes at the next enable, as upstream; that
+	 * enable is in DMABUF mode, so read() must answer EBUSY, not wait for
+	 * fileio blocks that do not exist. The enable after is in fileio mode.
+	 */
+	bfd = 0;
+	ret = ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, &bfd) ? -errno : attach(bfd, a.fd);
+	ret = ret ? ret : enqueue(bfd, a.fd, BLK, 0);
+	sa = export_fences(a.fd);
+	ret = ret ? ret : detach(bfd, a.fd);
+	close(bfd);
+	ret = ret ? ret : izc_buffer_set_enabled(adc.buf, true);
+	ret = ret ? ret : fence_wait(sa, 5000);
+	tap_ok(ret == 1,
+	       "a DMABUF left queued on the disabled buffer is filled at the next enable (%d)",
+	       ret);
+	close(sa);
+	fcntl(devfd, F_SETFL, O_NONBLOCK);
+	ASSERT_ERRNO(read_some(devfd), EBUSY,
+		     "read() while enabled in DMABUF mode with no DMABUF left: EBUSY, not a wait");
+	izc_buffer_set_enabled(adc.buf, false);
+	ret = izc_buffer_set_enabled(adc.buf, true);
+	{
+		struct pollfd p = {.fd = devfd, .events = POLLIN};
+		long got = ret ? ret : (poll(&p, 1, 5000) == 1 ? read_some(devfd) : -ETIMEDOUT);
+
+		tap_ok(got > 0, "enabled again, in fileio mode: read() gets data (%ld)", got);
+	}
+	izc_buffer_set_enabled(adc.buf, false);
 	close(devfd);
 	cap_adc_close(&adc);
 	dbuf_free(&a);
