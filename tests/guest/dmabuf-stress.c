@@ -12,9 +12,12 @@
  *  - enable and disable the buffer through sysfs at random intervals;
  *  - read() (ADC) or write() (DAC) through the fileio path meanwhile: data,
  *    EAGAIN or EBUSY (a DMABUF is attached or pending).
- * Then every fence must signal, every DMABUF detach, and the ADC must still
- * stream the counter from sample 0 through read(). The runner fails the
- * test on any kernel splat and checks that every module unloads.
+ * Twice: each converter with its own DMABUFs, then the DAC attaching the
+ * ADC's DMABUFs too (one DMABUF in both queues, as a relay has it).
+ * Each time every fence must then signal and every DMABUF detach; at the
+ * end the ADC must still stream the counter from sample 0 through read().
+ * The runner fails the test on any kernel splat and checks that every
+ * module unloads.
  *
  * This test found a use after free: on an output buffer the core lets an
  * ENQUEUE of a DMABUF whose transfer still runs replace that transfer's
@@ -138,7 +141,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int side_open(struct side *s)
+/* @share: NULL, or the side whose DMABUFs this one attaches too. */
+static int side_open(struct side *s, const struct side *share)
 {
 	int idx = 0, ret;
 
@@ -152,9 +156,9 @@ static int side_open(struct side *s)
 	if (fcntl(s->bfd, F_SETFL, O_NONBLOCK))
 		return -errno;
 	for (int i = 0; i < NBUF; i++) {
-		s->buf[i] = heap_alloc(BLK);
+		s->buf[i] = share ? dup(share->buf[i]) : heap_alloc(BLK);
 		if (s->buf[i] < 0)
-			return s->buf[i];
+			return share ? -errno : s->buf[i];
 		ret = dmabuf_attach(s->bfd, s->buf[i]);
 		if (ret)
 			return ret;
@@ -163,20 +167,28 @@ static int side_open(struct side *s)
 }
 
 /*
- * After the storm: everything signals and detaches. Blocks enqueued while
- * the buffer was disabled wait for the next enable (as upstream), so enable
- * once more: disabling then completes or aborts every transfer.
+ * After the storm: blocks enqueued while the buffer was disabled wait for
+ * the next enable (as upstream), so enable once more: disabling then
+ * completes or aborts every transfer.
  */
-static void side_settle(struct side *s)
+static void side_flush(struct side *s)
 {
-	int idle = 0, detached = 0, ret = buffer_enable(&s->dev, 1);
+	int ret = buffer_enable(&s->dev, 1);
 
 	if (!ret)
 		ret = buffer_enable(&s->dev, 0);
 	if (ret)
 		tap_diag("%s: enable and disable: %s", s->name, strerror(-ret));
+}
+
+/* After side_flush() of every side that shares the DMABUFs. */
+static void side_settle(struct side *s)
+{
+	int idle = 0, detached = 0;
 
 	for (int i = 0; i < NBUF; i++) {
+		int ret;
+
 		idle += dmabuf_wait_idle(s->buf[i], 5000) == 0;
 		ret = dmabuf_detach(s->bfd, s->buf[i]);
 		detached += !ret || ret == -EPERM;
@@ -211,26 +223,21 @@ static int read_within(int fd, void *buf, size_t len, int ms)
 	return (int)len;
 }
 
-int main(void)
+/* One storm on both converters; @shared: the DAC uses the ADC's DMABUFs. */
+static void storm(bool shared, unsigned int seed0)
 {
-	static uint16_t samples[BLK / 2];
 	struct side sides[2] = {{.name = "izc-sim-adc0"}, {.name = "izc-sim-dac0", .out = true}};
+	const char *phase = shared ? "shared DMABUFs" : "own DMABUFs";
 	struct job jobs[2 * NACTIONS];
 	pthread_t th[2 * NACTIONS];
-	unsigned int seed0;
-	int ret, fd, n = 0;
+	int n = 0;
 
-	tap_plan(7);
-	/* Another interleaving each run; the seed in the log replays the choices. */
-	seed0 = (unsigned int)time(NULL);
-	tap_diag("seed %u", seed0);
-	load_modules("sampling_frequency=200000", "sampling_frequency=200000");
 	for (int k = 0; k < 2; k++) {
-		ret = iio_find(sides[k].name, &sides[k].dev);
-		ret = ret ? ret : side_open(&sides[k]);
+		int ret = iio_find(sides[k].name, &sides[k].dev);
+		ret = ret ? ret : side_open(&sides[k], shared && k ? &sides[0] : NULL);
 		if (!tap_success(ret, -ret,
-				 "%s: buffer fd (O_NONBLOCK), %d DMABUFs of 16 KiB attached",
-				 sides[k].name, NBUF))
+				 "%s, %s: buffer fd (O_NONBLOCK), %d DMABUFs of 16 KiB attached",
+				 phase, sides[k].name, NBUF))
 			tap_bail("no buffer to stress");
 	}
 
@@ -258,23 +265,42 @@ int main(void)
 			ok = ok && !bad && (a == ACT_FILEIO || atomic_load(&s->ok[a]) > 0);
 		}
 		tap_ok(ok,
-		       "%s: %.0f s of racing actions, every result as the ABI says, each action "
-		       "but fileio succeeding at times",
-		       s->name, STORM_S);
+		       "%s, %s: %.0f s of racing actions, every result as the ABI says, each "
+		       "action but fileio succeeding at times",
+		       phase, s->name, STORM_S);
 	}
 	for (int k = 0; k < 2; k++)
+		side_flush(&sides[k]);
+	for (int k = 0; k < 2; k++)
 		side_settle(&sides[k]);
+}
 
-	ret = attr_write(&sides[0].dev, "sampling_frequency", "0");
-	fd = ret ? -1 : dev_open(&sides[0].dev, O_RDONLY | O_NONBLOCK);
-	ret = fd < 0 ? -ENODEV : buffer_enable(&sides[0].dev, 1);
+int main(void)
+{
+	static uint16_t samples[BLK / 2];
+	struct iiodev adc;
+	unsigned int seed0;
+	int ret, fd;
+
+	tap_plan(13);
+	/* Another interleaving each run; the seed in the log replays the choices. */
+	seed0 = (unsigned int)time(NULL);
+	tap_diag("seed %u", seed0);
+	load_modules("sampling_frequency=200000", "sampling_frequency=200000");
+	storm(false, seed0);
+	storm(true, seed0 + 100);
+
+	ret = iio_find("izc-sim-adc0", &adc);
+	ret = ret ? ret : attr_write(&adc, "sampling_frequency", "0");
+	fd = ret ? -1 : dev_open(&adc, O_RDONLY | O_NONBLOCK);
+	ret = fd < 0 ? -ENODEV : buffer_enable(&adc, 1);
 	ret = ret ? ret : read_within(fd, samples, BLK, 10000);
 	for (int i = 0; ret == BLK && i < BLK / 2; i++)
 		if (samples[i] != (uint16_t)(i / NCHAN + (i % NCHAN) * 4096))
 			ret = -EILSEQ;
 	tap_ok(ret == BLK, "the ADC then streams the counter from sample 0 through read() (%d)",
 	       ret);
-	buffer_enable(&sides[0].dev, 0);
+	buffer_enable(&adc, 0);
 	if (fd >= 0)
 		close(fd);
 	return tap_done();
