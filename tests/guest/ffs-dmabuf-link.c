@@ -46,7 +46,7 @@
 #include <linux/usb/functionfs.h>
 #include <linux/usbdevice_fs.h>
 
-#include "tap.h"
+#include "usb-env.h"
 
 #define GADGET_DIR "/sys/kernel/config/usb_gadget/izc_sg"
 #define FFS_NAME   "izc_sg"
@@ -58,11 +58,6 @@
 #define TWICE_LEN     (64 * 1024)
 #define NUM_BLOCKS    4
 #define IO_TIMEOUT_MS 20000
-
-/* Debian modules this test needs, in dependency order. */
-static const char *const debian_modules[] = {
-	"usb_common", "usbcore", "configfs", "udc_core", "libcomposite", "usb_f_fs",
-};
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
@@ -83,93 +78,6 @@ static void expect_errno(int got, int expected, const char *fmt, ...)
 	if (got != expected)
 		tap_diag("  expected %s, got %s", expected ? strerror(expected) : "success",
 			 got ? strerror(got) : "success");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-static bool module_loaded(const char *name)
-{
-	char line[256];
-	size_t len = strlen(name);
-	bool found = false;
-	FILE *f = fopen("/proc/modules", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, name, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
-static int insmod(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* Our dummy_hcd: /lib/izc, or /lib/izc/extra where fixtures live. */
-static int load_dummy_hcd(const char *params)
-{
-	int ret = insmod("/lib/izc/dummy_hcd.ko", params);
-
-	if (ret == -ENOENT)
-		ret = insmod("/lib/izc/extra/dummy_hcd.ko", params);
-	return ret;
-}
-
-static int unload_dummy_hcd(void)
-{
-	int i, ret = -EBUSY;
-
-	/* The host side may still be letting go of the device. */
-	for (i = 0; i < 50 && ret == -EBUSY; i++) {
-		ret = syscall(SYS_delete_module, "dummy_hcd", O_NONBLOCK) ? -errno : 0;
-		if (ret == -EBUSY)
-			usleep(100000);
-	}
-	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -292,11 +200,11 @@ static int gadget_create(void)
 
 	ret |= mkdir_p(GADGET_DIR);
 	snprintf(val, sizeof(val), "0x%04x", VENDOR_ID);
-	ret |= write_file(GADGET_DIR "/idVendor", val);
+	ret |= tap_sysfs_write(GADGET_DIR "/idVendor", val);
 	snprintf(val, sizeof(val), "0x%04x", PRODUCT_ID);
-	ret |= write_file(GADGET_DIR "/idProduct", val);
+	ret |= tap_sysfs_write(GADGET_DIR "/idProduct", val);
 	ret |= mkdir_p(GADGET_DIR "/strings/0x409");
-	ret |= write_file(GADGET_DIR "/strings/0x409/product", "izc sg link test");
+	ret |= tap_sysfs_write(GADGET_DIR "/strings/0x409/product", "izc sg link test");
 	ret |= mkdir_p(GADGET_DIR "/configs/c.1");
 	ret |= mkdir_p(GADGET_DIR "/functions/ffs." FFS_NAME);
 	if (symlink(GADGET_DIR "/functions/ffs." FFS_NAME,
@@ -319,7 +227,7 @@ static void gadget_remove(void)
 static int host_find(struct link *l, int timeout_ms)
 {
 	char path[300], val[32], bus[16], dev[16];
-	double end = now_s() + timeout_ms / 1000.0;
+	double end = usb_env_now() + timeout_ms / 1000.0;
 
 	do {
 		DIR *d = opendir("/sys/bus/usb/devices");
@@ -330,7 +238,7 @@ static int host_find(struct link *l, int timeout_ms)
 				continue;
 #define ATTR(name, buf)                                                                            \
 	(snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/" name, de->d_name),                \
-	 read_file(path, buf, sizeof(buf)))
+	 tap_sysfs_read(path, buf, sizeof(buf)) < 0)
 			if (ATTR("idVendor", val) || strtol(val, NULL, 16) != VENDOR_ID ||
 			    ATTR("idProduct", val) || strtol(val, NULL, 16) != PRODUCT_ID ||
 			    ATTR("bConfigurationValue", val) || atoi(val) != 1 ||
@@ -341,14 +249,14 @@ static int host_find(struct link *l, int timeout_ms)
 			snprintf(path, sizeof(path), "/dev/bus/usb/%03d/%03d", atoi(bus),
 				 atoi(dev));
 			/* devtmpfs may create the node a moment after sysfs */
-			while ((l->usb = open(path, O_RDWR | O_CLOEXEC)) < 0 && now_s() < end)
+			while ((l->usb = open(path, O_RDWR | O_CLOEXEC)) < 0 && usb_env_now() < end)
 				usleep(20000);
 			return l->usb < 0 ? -errno : 0;
 		}
 		if (d)
 			closedir(d);
 		usleep(50000);
-	} while (now_s() < end);
+	} while (usb_env_now() < end);
 	return -ETIMEDOUT;
 }
 
@@ -380,7 +288,7 @@ static void link_down(struct link *l)
 	if (l->usb >= 0)
 		close(l->usb);
 	if (l->bound)
-		write_file(GADGET_DIR "/UDC", "\n");
+		tap_sysfs_write(GADGET_DIR "/UDC", "\n");
 	if (l->ep_in >= 0)
 		close(l->ep_in);
 	if (l->ep_out >= 0)
@@ -430,7 +338,7 @@ static int link_up(struct link *l)
 		tap_diag("functionfs ep1/ep2: %s", strerror(errno));
 		goto err;
 	}
-	ret = write_file(GADGET_DIR "/UDC", "dummy_udc.0");
+	ret = tap_sysfs_write(GADGET_DIR "/UDC", "dummy_udc.0");
 	if (ret) {
 		tap_diag("bind to dummy_udc.0: %s", strerror(-ret));
 		goto err;
@@ -803,7 +711,7 @@ static double run_stream(struct link *l, bool in, bool dmabuf, struct dmabuf *bu
 		.bad_offset = -1,
 	};
 	pthread_t gt, ht;
-	double t0 = now_s(), t;
+	double t0 = usb_env_now(), t;
 
 	if (pthread_create(&gt, NULL, gadget_run, &g))
 		return -1;
@@ -812,10 +720,10 @@ static double run_stream(struct link *l, bool in, bool dmabuf, struct dmabuf *bu
 		return -1;
 	}
 	pthread_join(ht, NULL);
-	t = now_s() - t0;
+	t = usb_env_now() - t0;
 	if (h.err) {
 		/* The gadget may wait for data that never comes: cut it off. */
-		write_file(GADGET_DIR "/UDC", "\n");
+		tap_sysfs_write(GADGET_DIR "/UDC", "\n");
 		l->bound = false;
 	}
 	pthread_join(gt, NULL);
@@ -862,7 +770,7 @@ static void phase_no_sg(struct dmabuf *bufs)
 	struct link l;
 	int ret;
 
-	ret = load_dummy_hcd("sg_supported=0");
+	ret = usb_env_load("dummy_hcd", "sg_supported=0");
 	tap_ok(ret == 0, "sg_supported=0: dummy_hcd loads (%s)", strerror(-ret));
 	ret = ret ? ret : link_up(&l);
 	if (ret) {
@@ -877,7 +785,7 @@ static void phase_no_sg(struct dmabuf *bufs)
 	link_down(&l);
 out:
 	if (!ret)
-		tap_ok(unload_dummy_hcd() == 0, "sg_supported=0: dummy_hcd unloads");
+		tap_ok(usb_env_unload("dummy_hcd") == 0, "sg_supported=0: dummy_hcd unloads");
 	else
 		tap_skip("not loaded", "sg_supported=0: dummy_hcd unloads");
 }
@@ -1023,7 +931,7 @@ static void phase_sg(struct dmabuf *bufs, bool super, bool matrix, bool bench)
 	struct link l;
 	int ret;
 
-	ret = load_dummy_hcd(super ? "is_super_speed=1" : "is_super_speed=0");
+	ret = usb_env_load("dummy_hcd", super ? "is_super_speed=1" : "is_super_speed=0");
 	tap_ok(ret == 0, "%s: dummy_hcd loads (%s)", sp, strerror(-ret));
 	ret = ret ? ret : link_up(&l);
 	tap_ok(ret == 0 && !strcmp(l.speed, want), "%s: link up, host sees speed %s (%s)", sp,
@@ -1060,34 +968,23 @@ static void phase_sg(struct dmabuf *bufs, bool super, bool matrix, bool bench)
 		bench_link(&l, bufs, sp);
 
 	link_down(&l);
-	tap_ok(unload_dummy_hcd() == 0, "%s: dummy_hcd unloads", sp);
+	tap_ok(usb_env_unload("dummy_hcd") == 0, "%s: dummy_hcd unloads", sp);
 }
 
 int main(int argc, char **argv)
 {
 	struct dmabuf bufs[NUM_BLOCKS];
 	bool bench = argc > 1 && !strcmp(argv[1], "--bench");
-	char path[128];
 	size_t i;
-	int ret;
 
 	tap_plan(4 + 2 * 11 + 17);
 
-	for (i = 0; i < sizeof(debian_modules) / sizeof(debian_modules[0]); i++) {
-		if (module_loaded(debian_modules[i]))
-			continue;
-		snprintf(path, sizeof(path), "/lib/modules/kernel/%s.ko", debian_modules[i]);
-		ret = insmod(path, "");
-		if (ret && ret != -EEXIST)
-			tap_bail("Debian module %s: %s", debian_modules[i], strerror(-ret));
-	}
-	if (access("/sys/kernel/config/usb_gadget", F_OK) &&
-	    mount("configfs", "/sys/kernel/config", "configfs", 0, NULL))
-		tap_bail("mount configfs: %s", strerror(errno));
-	if (module_loaded("dummy_hcd"))
+	usb_env_gadget_stack();
+	if (usb_env_module_loaded("dummy_hcd"))
 		tap_bail("a dummy_hcd is already loaded");
 	for (i = 0; i < NUM_BLOCKS; i++) {
-		ret = dmabuf_alloc(&bufs[i], XFER_BLOCK);
+		int ret = dmabuf_alloc(&bufs[i], XFER_BLOCK);
+
 		if (ret)
 			tap_bail("DMABUF from /dev/dma_heap/system: %s", strerror(-ret));
 	}
