@@ -52,7 +52,7 @@ GUEST_SELFTEST_SRCS := $(wildcard tests/guest/selftest/*.c tests/guest/selftest/
 # ones fail on purpose and run only by name or from the bench self-test.
 GUEST_TESTS := $(sort $(basename $(notdir $(GUEST_SRCS))))
 GUEST_BINS := $(addprefix $(GUEST_OUT)/tests/,$(basename $(notdir $(GUEST_SRCS) $(GUEST_SELFTEST_SRCS))))
-SELFTEST_KO := tests/guest/selftest/warn-module/izc_selftest_warn.ko
+SELFTEST_KO := $(addprefix tests/guest/selftest/fixtures/,izc_selftest_warn.ko izc_selftest_uaf.ko)
 INITRAMFS := $(GUEST_OUT)/initramfs.cpio.gz
 
 RUN_GUEST = vm/run-guest --kernel $(KIMAGE) --initramfs $(INITRAMFS)
@@ -106,7 +106,7 @@ $(GUEST_OUT)/tests/%: tests/guest/selftest/%.sh
 	install -m 0755 $< $@
 
 selftest-module: $(KERNEL_DEP)
-	$(call KMAKE,tests/guest/selftest/warn-module) modules
+	$(call KMAKE,tests/guest/selftest/fixtures) modules
 
 # dummy_hcd with scatter-gather gadget requests: our patch applied to
 # Debian's linux-source-6.12 copy, built out of tree. Tests load it from
@@ -159,7 +159,7 @@ guest-test: initramfs
 # The README's main job: the demo in the guest, shown as it runs: devices,
 # a capture, the capture benchmark, then the IIO-to-USB bridge benchmark.
 run: initramfs
-	$(RUN_GUEST) --verbose --test-timeout 1200 /usr/bin/izc-demo /usr/bin/izc-usb-bridge-bench
+	$(RUN_GUEST) --verbose --mm-debug off --test-timeout 1200 /usr/bin/izc-demo /usr/bin/izc-usb-bridge-bench
 
 vm-shell: initramfs
 	$(RUN_GUEST) --shell $(foreach p,$(P),--param $(p))
@@ -174,7 +174,7 @@ lint: modules
 
 clean:
 	-$(if $(KDIR),$(call KMAKE,kernel) clean)
-	-$(if $(KDIR),$(call KMAKE,tests/guest/selftest/warn-module) clean)
+	-$(if $(KDIR),$(call KMAKE,tests/guest/selftest/fixtures) clean)
 	-$(if $(KDIR),$(call KMAKE,kernel/usb-dummy-hcd) clean)
 	-$(if $(KDIR),$(call KMAKE,kernel/usb-f-fs) clean)
 	rm -rf $(GUEST_OUT) $(BUILD)/lib $(TOOLS_OUT) $(BUILD)/unit

@@ -15,7 +15,7 @@ say() { printf '== %s\n' "$*"; }
 vm/fetch-source.sh "$build/src" || exit 1
 checkpatch=$build/src/linux/scripts/checkpatch.pl
 
-kernel_files=$(git ls-files 'kernel/*.c' 'kernel/*.h' 'tests/guest/selftest/warn-module/*.c')
+kernel_files=$(git ls-files 'kernel/*.c' 'kernel/*.h' 'tests/guest/selftest/fixtures/*.c')
 say "checkpatch --strict: $(echo "$kernel_files" | wc -w) files"
 for f in $kernel_files; do
 	if ! out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types -f "$f" 2>&1); then

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: host unit tests (under valgrind), the guest suite, and the bench self-test
-# (the runner must report a failing test, a kernel WARNING and a hung test).
+# (the runner must report a failing test, a kernel WARNING, a use-after-free, a
+# missed plan, a bad exit status, a hung test and a module left loaded).
 # Each phase ends in "N passed, N failed"; the last line is the total.
 #
 # Usage: check.sh BUILD KERNEL INITRAMFS UNIT_DIR|"" GUEST_TEST...
@@ -50,9 +51,11 @@ vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/guest" "$@"
 count "guest suite" "$log/guest.log"
 
 # The bench must catch what it exists to catch. Each expectation is a check.
-echo "== bench self-test: deliberate failure, kernel WARNING, hung test"
+# hold-module runs last: the process it leaves behind keeps a module loaded.
+echo "== bench self-test: failures the runner must catch"
 vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/selftest" \
-	--test-timeout 10 fail-tap warn-module hang >"$log/selftest.log" 2>&1
+	--test-timeout 10 fail-tap warn-module uaf-module plan-short exit-status hang \
+	hold-module >"$log/selftest.log" 2>&1
 src=$?
 sp=0 sf=0
 expect() {
@@ -66,7 +69,13 @@ expect '^FAIL fail-tap .*1 not ok' "a failing TAP test is reported as failed"
 expect '^ +not ok 2 - deliberate failure' "the failing assertion is printed"
 expect '^FAIL warn-module .*kernel log' "a kernel WARNING fails a test that passed"
 expect 'dmesg: .*WARNING: .*izc_selftest_warn' "the WARNING line is printed"
+expect '^FAIL uaf-module .*kernel log' "a use-after-free write fails a test that passed"
+expect 'dmesg: .*(BUG kmalloc-[0-9]+ .*(Poison overwritten|Object corrupt)|BUG: KFENCE: use-after-free)' \
+	"slab debugging reported the use-after-free"
+expect '^FAIL plan-short .*ran 2 of 3 planned' "a test that misses its plan fails"
+expect '^FAIL exit-status .*exit status 3' "a test that exits non-zero after passing checks fails"
 expect '^FAIL hang .*killed \(timeout\)' "a hung test is killed and reported"
+expect '^FAIL hold-module .*modules left loaded: izc_sim_adc' "a module that cannot be unloaded fails the test"
 if [ $src != 0 ]; then
 	sp=$((sp + 1)); echo "ok - the runner exits non-zero on failure"
 else
