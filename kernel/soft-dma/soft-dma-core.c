@@ -58,6 +58,11 @@ static unsigned int channels = 16;
 module_param(channels, uint, 0444);
 MODULE_PARM_DESC(channels, "number of DMA channels (1-64, default 16)");
 
+/* Fault injection for the clients' error paths (tests only). */
+static bool fail_prep;
+module_param(fail_prep, bool, 0644);
+MODULE_PARM_DESC(fail_prep, "testing: device_prep_slave_sg fails (returns NULL) while set");
+
 /* The unbound slave map entries point here: matches no device */
 static const char izc_sdma_unbound[] = "";
 
@@ -200,6 +205,9 @@ izc_sdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
 	struct izc_sdma_desc *d;
 	struct scatterlist *sg;
 	unsigned int i, used = 0;
+
+	if (READ_ONCE(fail_prep))
+		return NULL;
 
 	d = izc_sdma_desc_alloc(c, sg_len, dir, flags);
 	if (!d)
