@@ -19,11 +19,12 @@
  *  attached.
  *
  * Every block is in one state of enum izc_block_state, and each transition
- * has one owner (see block-queue.h). The queue keeps two lists: "incoming"
- * (blocks waiting for the buffer to be enabled, under the queue mutex) and
- * "done" (fileio blocks back from the DMA, under the list spinlock, because
- * the DMA completes from atomic context). Blocks at the DMA are on the DMA
- * side's own list.
+ * has one owner (see block-queue.h). The queue keeps three lists:
+ * "incoming" (blocks waiting for the buffer to be enabled, under the queue
+ * mutex), "done" (fileio blocks back from the DMA, under the list spinlock,
+ * because the DMA completes from atomic context) and "parked" (fileio
+ * blocks whose submit failed, waiting for a retry, under the queue mutex).
+ * Blocks at the DMA are on the DMA side's own list.
  *
  * Blocks are reference counted. The last reference may be dropped in the DMA
  * completion (atomic); freeing may sleep (coherent memory, vmalloc'ed
@@ -314,9 +315,9 @@ static int izc_queue_enqueue(struct izc_block_queue *queue,
 }
 
 /*
- * A block we could not submit and that no caller can report on: put a fileio
- * block back where read()/write() find it (input: empty), signal a DMABUF
- * block's fence with the error. Caller holds queue->lock.
+ * A DMABUF block we could not submit and that no caller can report on (enable
+ * submitting what was enqueued while disabled): signal its fence with the
+ * error. Caller holds queue->lock.
  */
 static void izc_queue_fail_block(struct izc_block_queue *queue,
 				 struct izc_block *block, int err)
@@ -328,29 +329,97 @@ static void izc_queue_fail_block(struct izc_block_queue *queue,
 	spin_lock_irq(&queue->list_lock);
 	fence = izc_block_take_fence(queue, block);
 	block->state = IZC_BLOCK_DONE;
-	if (block->fileio) {
-		block->bytes_used = 0;
-		list_add_tail(&block->head, &queue->done);
-	}
 	spin_unlock_irq(&queue->list_lock);
 
 	if (fence)
 		izc_block_signal_fence(fence, err);
-	izc_queue_wake(queue);
 }
 
-/* Give a fileio block back to the DMA. Caller holds queue->lock. */
+/*
+ * A fileio block whose submit fails is parked (fileio->parked), not put back
+ * on done as an empty block: an empty block on done counts as ready, so the
+ * core would call read() again at once, read() would requeue it, the submit
+ * would fail again, and a blocking reader would spin in the kernel without
+ * ever looking at its signals. Parked blocks are neither data nor space;
+ * read()/write() retry them first and fail with the submit's errno once
+ * every block is parked. Disabling the buffer unparks them.
+ */
+static void izc_fileio_park(struct izc_block_queue *queue,
+			    struct izc_block *block)
+{
+	izc_block_set_state(queue, block, IZC_BLOCK_DEQUEUED);
+	list_add_tail(&block->head, &queue->fileio.parked);
+	queue->fileio.nparked++;
+}
+
+/* Submit the parked blocks in order until one fails. Caller holds queue->lock. */
+static void izc_fileio_flush_parked(struct izc_block_queue *queue)
+{
+	struct izc_block_queue_fileio *fileio = &queue->fileio;
+	struct izc_block *block;
+	int ret;
+
+	while ((block = list_first_entry_or_null(&fileio->parked,
+						 struct izc_block, head))) {
+		list_del_init(&block->head);
+		ret = izc_queue_enqueue(queue, block);
+		if (ret) {
+			dev_warn_ratelimited(queue->dma_dev,
+					     "block submit failed: %d\n", ret);
+			izc_block_set_state(queue, block, IZC_BLOCK_DEQUEUED);
+			list_add(&block->head, &fileio->parked);
+			fileio->err = ret;
+			return;
+		}
+		fileio->nparked--;
+	}
+}
+
+/*
+ * Every fileio block is parked: nothing can make progress until a retry
+ * succeeds. Caller holds queue->lock.
+ */
+static bool izc_fileio_stuck(struct izc_block_queue *queue)
+{
+	struct izc_block_queue_fileio *fileio = &queue->fileio;
+
+	return queue->active && fileio->nblocks &&
+	       fileio->nparked == fileio->nblocks;
+}
+
+/*
+ * Disabled: parked blocks go back to done, empty (input: request_update
+ * resets them; output: what they held never went out and is dropped, as
+ * for a transfer cut by the disable). Caller holds queue->lock.
+ */
+static void izc_fileio_unpark(struct izc_block_queue *queue)
+{
+	struct izc_block_queue_fileio *fileio = &queue->fileio;
+	struct izc_block *block, *next;
+
+	spin_lock_irq(&queue->list_lock);
+	list_for_each_entry_safe(block, next, &fileio->parked, head) {
+		block->bytes_used = 0;
+		block->state = IZC_BLOCK_DONE;
+		list_move_tail(&block->head, &queue->done);
+	}
+	spin_unlock_irq(&queue->list_lock);
+	fileio->nparked = 0;
+	fileio->err = 0;
+}
+
+/*
+ * Give a fileio block back to the DMA, behind any parked one. Caller holds
+ * queue->lock.
+ */
 static void izc_fileio_requeue(struct izc_block_queue *queue,
 			       struct izc_block *block)
 {
-	int ret;
-
 	block->bytes_used = block->size;
 	block->nents = block->sg_cap;
 
-	ret = izc_queue_enqueue(queue, block);
-	if (ret)
-		izc_queue_fail_block(queue, block, ret);
+	izc_fileio_park(queue, block);
+	izc_fileio_flush_parked(queue);
 }
 
 /* Next DONE fileio block, now DEQUEUED, or NULL. Caller holds queue->lock. */
@@ -394,6 +463,8 @@ static void izc_fileio_free(struct izc_block_queue *queue)
 	kfree(fileio->blocks);
 	fileio->blocks = NULL;
 	fileio->nblocks = 0;
+	fileio->nparked = 0;
+	fileio->err = 0;
 	fileio->block_size = 0;
 	fileio->cur = NULL;
 	fileio->pos = 0;
@@ -618,6 +689,9 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	fileio->cur = NULL;
 	fileio->pos = 0;
 	fileio->bpd = buffer->bytes_per_datum;
+	INIT_LIST_HEAD(&fileio->parked);
+	fileio->nparked = 0;
+	fileio->err = 0;
 	INIT_LIST_HEAD(&queue->incoming);
 	spin_lock_irq(&queue->list_lock);
 	INIT_LIST_HEAD(&queue->done);
@@ -662,12 +736,21 @@ static int izc_queue_enable(struct iio_buffer *buffer,
 	queue->active = true;
 	list_for_each_entry_safe(block, next, &queue->incoming, head) {
 		list_del_init(&block->head);
+		/* Fileio blocks go out in order, parking on failure. */
+		if (block->fileio) {
+			izc_fileio_park(queue, block);
+			continue;
+		}
 		ret = izc_queue_submit(queue, block);
 		if (ret)
 			izc_queue_fail_block(queue, block, ret);
 	}
+	izc_fileio_flush_parked(queue);
 
 	mutex_unlock(&queue->lock);
+
+	/* A reader may be waiting for a failure it is to report. */
+	izc_queue_wake(queue);
 
 	return 0;
 }
@@ -682,6 +765,7 @@ static int izc_queue_disable(struct iio_buffer *buffer,
 	/* Every ACTIVE block completes, DMABUF fences with IZC_ABORT_STATUS. */
 	if (!queue->dead)
 		queue->ops->abort(queue);
+	izc_fileio_unpark(queue);
 	/* As upstream: a DMABUF may be attached again once disabled. */
 	queue->fileio_mode = false;
 	mutex_unlock(&queue->lock);
@@ -776,6 +860,7 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 	n = rounddown(min_t(size_t, n, INT_MAX), fileio->bpd);
 	/* Each block at most once per call: a failing DMA cannot spin us. */
 	budget = fileio->nblocks;
+	izc_fileio_flush_parked(queue);
 
 	while (copied < n) {
 		block = fileio->cur;
@@ -810,6 +895,8 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 
 	if (copied)
 		ret = copied;
+	else if (!ret && izc_fileio_stuck(queue))
+		ret = fileio->err ?: -EIO;
 
 out_unlock:
 	mutex_unlock(&queue->lock);
@@ -838,6 +925,7 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 		goto out_unlock;
 
 	n = rounddown(min_t(size_t, n, INT_MAX), fileio->bpd);
+	izc_fileio_flush_parked(queue);
 
 	while (written < n) {
 		block = fileio->cur;
@@ -866,6 +954,8 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 
 	if (written)
 		ret = written;
+	else if (!ret && izc_fileio_stuck(queue))
+		ret = fileio->err ?: -EIO;
 
 out_unlock:
 	mutex_unlock(&queue->lock);
@@ -918,15 +1008,20 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 		avail += input ? block->bytes_used : block->size;
 	}
 	spin_unlock_irq(&queue->list_lock);
+	owned += fileio->nparked;
 
 	/*
 	 * Every block is on the CPU side, so nothing more will arrive until
 	 * the reader consumes: wake it whatever the watermark says, or a
 	 * watermark above what the blocks hold would wait forever. With all
-	 * blocks empty (failed transfers) read() recycles them.
+	 * blocks empty (failed transfers) read() recycles them; with all
+	 * parked it fails with the submit's errno. A writer whose blocks are
+	 * all parked is woken the same way, to get that errno.
 	 */
 	if (input && queue->active && owned == fileio->nblocks)
 		avail = max3(avail, (size_t)buffer->watermark, (size_t)1);
+	if (!input && izc_fileio_stuck(queue))
+		avail = max_t(size_t, avail, 1);
 
 out_unlock:
 	mutex_unlock(&queue->lock);
@@ -1250,6 +1345,7 @@ void izc_block_queue_init(struct izc_block_queue *queue, struct device *dma_dev,
 	spin_lock_init(&queue->list_lock);
 	INIT_LIST_HEAD(&queue->incoming);
 	INIT_LIST_HEAD(&queue->done);
+	INIT_LIST_HEAD(&queue->fileio.parked);
 	INIT_LIST_HEAD(&queue->free_entry);
 
 	queue->buffer.length = IZC_DEFAULT_LENGTH;

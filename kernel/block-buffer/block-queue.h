@@ -31,8 +31,9 @@ struct izc_block_queue;
 /**
  * enum izc_block_state - where a block is and who owns it
  * @IZC_BLOCK_DEQUEUED: owned by the CPU side of the queue: a fileio block
- *	being read or written by read()/write(), or a DMABUF block that is
- *	attached but not enqueued. Only a holder of queue->lock touches it.
+ *	being read or written by read()/write() or parked after a failed
+ *	submit, or a DMABUF block that is attached but not enqueued. Only a
+ *	holder of queue->lock touches it.
  * @IZC_BLOCK_QUEUED: on queue->incoming, waiting for the buffer to be
  *	enabled. Owner: queue->lock.
  * @IZC_BLOCK_ACTIVE: handed to the DMA through ops->submit(). Owner: the DMA
@@ -50,6 +51,7 @@ struct izc_block_queue;
  *	DEQUEUED/DONE/QUEUED -> ACTIVE	submit (queue->lock)
  *	ACTIVE -> DONE			izc_block_done() (DMA side)
  *	DONE -> DEQUEUED		read()/write() take it (queue->lock)
+ *	DEQUEUED -> DONE		disable unparks a fileio block (queue->lock)
  *	any -> DEAD			free/detach (queue->lock)
  * The state field itself is written only under queue->list_lock, because
  * izc_block_done() reads it from atomic context.
@@ -101,8 +103,9 @@ struct izc_block_chunk {
  *	ENQUEUE). P: queue->list_lock; taken (read and cleared) together with
  *	the ACTIVE -> DONE transition so it is signalled exactly once, by
  *	izc_block_signal_fence().
- * @head: entry in queue->incoming (QUEUED), queue->done (DONE, fileio), or a
- *	list of the DMA side (ACTIVE). Owned by whoever owns the block.
+ * @head: entry in queue->incoming (QUEUED), queue->done (DONE, fileio),
+ *	queue->fileio.parked (DEQUEUED, fileio) or a list of the DMA side
+ *	(ACTIVE). Owned by whoever owns the block.
  * @bytes_used: bytes of payload. Owned like @head; set by the enqueuer for
  *	DMABUF and output blocks, by izc_block_done() for fileio input blocks.
  * @cyclic: repeat this (output DMABUF) block until another block is
@@ -161,6 +164,13 @@ struct izc_block_queue_ops {
  * @bpd: bytes per datum the blocks were sized for; read by izc_block_done()
  * @cur: the block read() or write() is working through (DEQUEUED), or NULL
  * @pos: read or write offset in @cur
+ * @parked: blocks whose submit failed (DEQUEUED, linked by their @head), in
+ *	the order they are to reach the DMA; every block given back to the DMA
+ *	passes through here, so none overtakes a parked one. Retried by each
+ *	read()/write(), emptied by disable. Neither data nor space.
+ * @nparked: blocks on @parked
+ * @err: the errno of the last failed submit; read()/write() return it when
+ *	every block is parked (nothing can make progress)
  *
  * All fields P: queue->lock, except that @bpd is also read locklessly by
  * izc_block_done(): it only changes while no block is ACTIVE.
@@ -172,6 +182,9 @@ struct izc_block_queue_fileio {
 	size_t bpd;
 	struct izc_block *cur;
 	size_t pos;
+	struct list_head parked;
+	unsigned int nparked;
+	int err;
 };
 
 /**
