@@ -66,6 +66,18 @@
 #define IZC_FILEIO_CHUNK_MAX	SZ_1M
 
 /*
+ * Upper bound of one buffer's fileio memory (all its blocks): the buffer
+ * length is set from userspace, and without a bound an enable would take
+ * all of RAM before failing. The bound is the smaller of this parameter and
+ * a quarter of RAM; request_update (so the enable) fails with -ENOMEM above
+ * it, as it does when the allocation itself fails.
+ */
+static unsigned int fileio_max_mib = 256;
+module_param(fileio_max_mib, uint, 0644);
+MODULE_PARM_DESC(fileio_max_mib,
+		 "largest fileio allocation of one buffer, MiB (default 256; at most a quarter of RAM)");
+
+/*
  * What a transfer cut short by disabling the buffer reports through its
  * fence: -EINTR, as upstream's buffer-dma does in 6.12
  * (iio_dma_buffer_block_list_abort()), so clients written against upstream
@@ -519,8 +531,11 @@ static struct izc_block *izc_fileio_block_alloc(struct izc_block_queue *queue,
 	for (i = 0, off = 0; i < n; i++, off += chunk_size) {
 		chunk = &block->chunks[i];
 		chunk->len = min(chunk_size, size - off);
+		/* Under memory pressure fail the enable, not the system. */
 		chunk->vaddr = dma_alloc_coherent(queue->dma_dev, chunk->len,
-						  &chunk->addr, GFP_KERNEL);
+						  &chunk->addr,
+						  GFP_KERNEL | __GFP_NORETRY |
+						  __GFP_NOWARN);
 		if (!chunk->vaddr)
 			goto err_put_block;
 		block->nchunks = i + 1;
@@ -560,11 +575,22 @@ static void izc_fileio_geometry(struct izc_block_queue *queue,
 	*block_size = size ?: unit;
 }
 
+/* Bytes of fileio memory a buffer may have (see fileio_max_mib). */
+static u64 izc_fileio_limit(void)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+
+	return min_t(u64, (u64)READ_ONCE(fileio_max_mib) * SZ_1M, ram / 4);
+}
+
 static int izc_fileio_alloc(struct izc_block_queue *queue,
 			    unsigned int nblocks, size_t block_size)
 {
 	struct izc_block_queue_fileio *fileio = &queue->fileio;
 	unsigned int i;
+
+	if ((u64)nblocks * block_size > izc_fileio_limit())
+		return -ENOMEM;
 
 	fileio->blocks = kcalloc(nblocks, sizeof(*fileio->blocks), GFP_KERNEL);
 	if (!fileio->blocks)
