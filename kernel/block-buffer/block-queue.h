@@ -110,7 +110,9 @@ struct izc_block_chunk {
  *	DMABUF and output blocks, by izc_block_done() for fileio input blocks.
  * @cyclic: repeat this (output DMABUF) block until another block is
  *	enqueued or the buffer is disabled. Owned like @head.
- * @cookie: the DMA side's handle of the current submission. Owned like @head.
+ * @cookie: the DMA side's handle of the current submission, 0 once the
+ *	DMA side has claimed its completion. P: the DMA side's lock
+ *	(dmaengine.c: active_lock).
  */
 struct izc_block {
 	struct izc_block_queue *queue;

@@ -36,15 +36,25 @@
 /**
  * struct izc_dmaengine_buffer - a block queue on a dmaengine channel
  * @queue: the block queue; must stay first (see struct izc_block_queue)
- * @chan: the slave channel, from setup until teardown. Constant.
+ * @chan: the slave channel, from setup until teardown (which sets it to
+ *	NULL once released; no callback or submit runs after that).
  * @dir: transfer direction. Constant.
  * @load_eot: the channel implements DMA_PREP_LOAD_EOT. Constant.
- * @active_lock: protects @active. Taken from the completion callback (any
- *	context), never held across calls into dmaengine or the queue.
- * @active: blocks handed to the channel, in submission order. A block is
- *	claimed by removing it from here, either by its callback or by abort
- *	after the channel is terminated; the claimer completes it, so each
- *	block completes exactly once.
+ * @active_lock: protects @active and the @cookie of every block on it.
+ *	Taken from the completion callback (any context), never held across
+ *	calls into dmaengine or the queue.
+ * @active: blocks handed to the channel, in submission order. A submission
+ *	is claimed under @active_lock by whoever first finds its block's
+ *	cookie still set, either its callback or abort after the channel is
+ *	terminated: the claimer clears the cookie, takes the block off here
+ *	and completes it, so each submission completes exactly once. (The
+ *	claim does not look at the block's list head: once abort completed a
+ *	block, the queue links it on its own lists.)
+ *
+ * Channels must implement device_synchronize (checked at setup), so that
+ * after dmaengine_terminate_sync() no callback of an aborted submission
+ * runs: the cookie guards against a late one, but could not tell it from
+ * one of a later submission of the same block.
  */
 struct izc_dmaengine_buffer {
 	struct izc_block_queue queue;
@@ -81,22 +91,36 @@ static void izc_dmaengine_callback(void *param,
 	struct izc_dmaengine_buffer *dmaengine_buffer =
 		to_dmaengine_buffer(block->queue);
 	unsigned long flags;
+	dma_cookie_t cookie;
 	size_t bytes;
 
 	spin_lock_irqsave(&dmaengine_buffer->active_lock, flags);
-	/* Claimed by abort: terminate_sync() should make this impossible. */
-	if (list_empty(&block->head))
-		goto out_unlock;
+	cookie = block->cookie;
+	spin_unlock_irqrestore(&dmaengine_buffer->active_lock, flags);
+	/* Claimed by abort (device_synchronize should make this impossible). */
+	if (cookie < DMA_MIN_COOKIE)
+		return;
+
 	/*
 	 * Providers may call a repeating descriptor's callback after every
 	 * pass; only when its cookie is complete has it stopped repeating
 	 * (replaced by a newer descriptor). Providers complete the cookie
-	 * before calling the callback.
+	 * before calling the callback. Asked without active_lock: the
+	 * provider may take its own locks. block->cyclic is constant while
+	 * the block is at the DMA.
 	 */
 	if (block->cyclic && result->result == DMA_TRANS_NOERROR &&
-	    dmaengine_tx_status(dmaengine_buffer->chan, block->cookie,
-				NULL) != DMA_COMPLETE)
-		goto out_unlock;
+	    dmaengine_tx_status(dmaengine_buffer->chan, cookie, NULL) !=
+	    DMA_COMPLETE)
+		return;
+
+	spin_lock_irqsave(&dmaengine_buffer->active_lock, flags);
+	/* Abort may have claimed this submission meanwhile. */
+	if (block->cookie != cookie) {
+		spin_unlock_irqrestore(&dmaengine_buffer->active_lock, flags);
+		return;
+	}
+	block->cookie = 0;
 	list_del_init(&block->head);
 	spin_unlock_irqrestore(&dmaengine_buffer->active_lock, flags);
 
@@ -104,10 +128,6 @@ static void izc_dmaengine_callback(void *param,
 	bytes = block->bytes_used;
 	bytes -= min_t(size_t, result->residue, bytes);
 	izc_block_done(block, bytes, izc_dmaengine_status(result->result));
-	return;
-
-out_unlock:
-	spin_unlock_irqrestore(&dmaengine_buffer->active_lock, flags);
 }
 
 static int izc_dmaengine_submit(struct izc_block_queue *queue,
@@ -163,6 +183,8 @@ static void izc_dmaengine_abort(struct izc_block_queue *queue)
 	dmaengine_terminate_sync(dmaengine_buffer->chan);
 
 	spin_lock_irq(&dmaengine_buffer->active_lock);
+	list_for_each_entry(block, &dmaengine_buffer->active, head)
+		block->cookie = 0;
 	list_splice_init(&dmaengine_buffer->active, &aborted);
 	spin_unlock_irq(&dmaengine_buffer->active_lock);
 
@@ -220,7 +242,8 @@ static size_t izc_dmaengine_align(const struct dma_slave_caps *caps)
  * @flags: IZC_DMAENGINE_BUFFER_* (0 for the full buffer)
  *
  * Requests the channel, checks that it can do @dir (-EINVAL otherwise) and
- * can be terminated (-EOPNOTSUPP otherwise), builds the buffer (fileio and
+ * can be terminated synchronously (device_terminate_all and
+ * device_synchronize; -EOPNOTSUPP otherwise), builds the buffer (fileio and
  * DMABUF) and attaches it to @indio_dev, adding INDIO_BUFFER_HARDWARE to its
  * modes. Call before iio_device_register(); undo with
  * izc_dmaengine_buffer_teardown() after iio_device_unregister().
@@ -270,8 +293,12 @@ struct iio_buffer *izc_dmaengine_buffer_setup_ext(struct device *dev,
 		ret = -EINVAL;
 		goto err_release_chan;
 	}
-	/* Disabling the buffer must be able to stop the channel. */
-	if (!caps.cmd_terminate) {
+	/*
+	 * Disabling the buffer must be able to stop the channel and wait for
+	 * its callbacks: dmaengine_terminate_sync() waits only through
+	 * device_synchronize (see struct izc_dmaengine_buffer).
+	 */
+	if (!caps.cmd_terminate || !chan->device->device_synchronize) {
 		ret = -EOPNOTSUPP;
 		goto err_release_chan;
 	}
