@@ -629,12 +629,22 @@ static bool izc_core_lists_dmabufs(struct iio_buffer *buffer)
 
 /*
  * DMABUFs keep read()/write() away while the core lists one as attached
- * (@listed) or a transfer of one is pending; not merely while DMABUF blocks
- * exist: after a DETACH or the buffer fd's close, the core drops its last
- * reference to an attachment from a work item once the fences have
- * signalled, so a block outlives the attachment userspace let go of by a
- * moment, and must not refuse fileio (or pick DMABUF mode at enable)
- * meanwhile. Caller holds queue->lock.
+ * (@listed), a transfer of one is pending, or one was attached and never
+ * enqueued; not merely while DMABUF blocks exist: after a DETACH or the
+ * buffer fd's close, the core drops its last reference to an attachment
+ * from a work item once the fences have signalled, so a block outlives the
+ * attachment userspace let go of by a moment, and must not refuse fileio
+ * (or pick DMABUF mode at enable) meanwhile.
+ *
+ * @listed alone has a hole: the core calls attach_dmabuf() (which frees the
+ * fileio blocks) before it lists the attachment, and @listed is read before
+ * queue->lock, so a request_update in between would set up fileio again
+ * with a DMABUF attached. queue->dmabufs_fresh, counted under queue->lock
+ * from attach_dmabuf() until the block's first enqueue_dmabuf() (which the
+ * core only calls for a listed attachment) or its detach, closes it. Only
+ * enqueued blocks can outlive their attachment (the enqueue's reference is
+ * what the core's work item drops), so a fresh block is always attached.
+ * Caller holds queue->lock.
  */
 static bool izc_queue_dmabuf_in_use(struct izc_block_queue *queue, bool listed)
 {
@@ -645,7 +655,7 @@ static bool izc_queue_dmabuf_in_use(struct izc_block_queue *queue, bool listed)
 	pending = queue->dmabufs_pending;
 	spin_unlock_irq(&queue->list_lock);
 
-	return listed || pending;
+	return listed || pending || queue->dmabufs_fresh;
 }
 
 /*
@@ -1117,6 +1127,10 @@ izc_queue_attach_dmabuf(struct iio_buffer *buffer,
 	if (queue->fileio.blocks)
 		izc_fileio_free(queue);
 
+	/* In use from now on, before the core lists it (see above). */
+	block->fresh = true;
+	queue->dmabufs_fresh++;
+
 	ret = to_iio_block(block);
 
 out_unlock:
@@ -1138,6 +1152,10 @@ static void izc_queue_detach_dmabuf(struct iio_buffer *buffer,
 	struct dma_fence *fence = NULL;
 
 	mutex_lock(&queue->lock);
+	if (block->fresh) {
+		block->fresh = false;
+		queue->dmabufs_fresh--;
+	}
 	spin_lock_irq(&queue->list_lock);
 	if (WARN_ON_ONCE(block->state == IZC_BLOCK_QUEUED)) {
 		list_del_init(&block->head);
@@ -1222,6 +1240,12 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 	int ret;
 
 	lockdep_assert_held(&queue->lock);
+
+	/* Listed by the core now: @listed covers it from here on. */
+	if (block->fresh) {
+		block->fresh = false;
+		queue->dmabufs_fresh--;
+	}
 
 	if (queue->dead)
 		return -ENODEV;

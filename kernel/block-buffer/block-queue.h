@@ -110,6 +110,8 @@ struct izc_block_chunk {
  *	DMABUF and output blocks, by izc_block_done() for fileio input blocks.
  * @cyclic: repeat this (output DMABUF) block until another block is
  *	enqueued or the buffer is disabled. Owned like @head.
+ * @fresh: a DMABUF block attached and not yet passed to enqueue_dmabuf;
+ *	counted in queue->dmabufs_fresh. P: queue->lock.
  * @cookie: the DMA side's handle of the current submission, 0 once the
  *	DMA side has claimed its completion. P: the DMA side's lock
  *	(dmaengine.c: active_lock).
@@ -134,6 +136,7 @@ struct izc_block {
 	struct list_head head;
 	size_t bytes_used;
 	bool cyclic;
+	bool fresh;
 	dma_cookie_t cookie;
 };
 
@@ -212,6 +215,8 @@ struct izc_block_queue_fileio {
  * @fileio: read()/write() state. P: @lock.
  * @dmabufs_pending: DMABUF blocks with a fence to signal (QUEUED or ACTIVE).
  *	P: @list_lock.
+ * @dmabufs_fresh: DMABUF blocks attached and never enqueued (block->fresh),
+ *	which the core may not list yet. P: @lock.
  * @active: the buffer is enabled: new blocks go straight to the DMA.
  *	P: @lock.
  * @fileio_mode: the buffer was set up for read()/write() by
@@ -235,6 +240,7 @@ struct izc_block_queue {
 	struct list_head done;
 	struct izc_block_queue_fileio fileio;
 	unsigned int dmabufs_pending;
+	unsigned int dmabufs_fresh;
 	bool active;
 	bool fileio_mode;
 	bool dead;
