@@ -1255,7 +1255,8 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 		return -EINVAL;
 	if (cyclic && !queue->cyclic_ok)
 		return -EOPNOTSUPP;
-	if (!IS_ALIGNED(size, queue->align))
+	/* Not IS_ALIGNED(): a 3-byte bus width is a valid alignment. */
+	if (size % queue->align)
 		return -EINVAL;
 
 	spin_lock_irq(&queue->list_lock);
