@@ -77,14 +77,6 @@ module_param(fileio_max_mib, uint, 0644);
 MODULE_PARM_DESC(fileio_max_mib,
 		 "largest fileio allocation of one buffer, MiB (default 256; at most a quarter of RAM)");
 
-/*
- * What a transfer cut short by disabling the buffer reports through its
- * fence: -EINTR, as upstream's buffer-dma does in 6.12
- * (iio_dma_buffer_block_list_abort()), so clients written against upstream
- * see the same status from us.
- */
-#define IZC_ABORT_STATUS	(-EINTR)
-
 static inline struct izc_block_queue *to_queue(struct iio_buffer *buffer)
 {
 	return container_of(buffer, struct izc_block_queue, buffer);
@@ -852,10 +844,11 @@ static int izc_block_copy_from_user(struct izc_block *block, size_t pos,
 }
 
 /*
- * Common checks of read() and write(). -EBUSY while a DMABUF is attached:
- * the fileio blocks are gone and the DMA belongs to the DMABUF queue
- * (upstream's buffer-dma refuses the same way; its core answers -EBUSY on the
- * device node once the buffer fd is taken).
+ * Common checks of read() and write(). -EBUSY while a DMABUF is in use: the
+ * fileio blocks are gone and the DMA belongs to the DMABUF queue. Upstream's
+ * buffer-dma does not check this: its read() finds no fileio block and
+ * returns 0, so a blocking reader waits until a signal (see
+ * docs/upstream-notes.md).
  */
 static int izc_fileio_check(struct izc_block_queue *queue, size_t n,
 			    bool listed)

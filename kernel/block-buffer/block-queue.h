@@ -16,6 +16,15 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+/*
+ * What a transfer cut short by disabling the buffer (or by teardown)
+ * reports through its fence: -EINTR, as upstream's buffer-dma does in 6.12
+ * (iio_dma_buffer_block_list_abort()), so clients written against upstream
+ * see the same status from us. The DMA side completes the blocks it aborts
+ * with it.
+ */
+#define IZC_ABORT_STATUS	(-EINTR)
+
 struct device;
 struct dma_buf_attachment;
 struct dma_fence;

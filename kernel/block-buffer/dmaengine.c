@@ -7,7 +7,8 @@
  * output). The descriptor's callback_result hands the block back with the
  * bytes transferred (length minus residue) and the status, so a DMA error
  * reaches a DMABUF fence as -EIO. Disabling the buffer terminates the channel
- * synchronously and completes whatever it still held with the abort status.
+ * synchronously and completes whatever it still held with the abort status
+ * (IZC_ABORT_STATUS, -EINTR).
  *
  * Cyclic (output DMABUF) blocks are prepared with DMA_PREP_REPEAT: the
  * channel repeats such a block until a newer descriptor, prepared with
@@ -78,7 +79,7 @@ static int izc_dmaengine_status(enum dmaengine_tx_result result)
 		return 0;
 	case DMA_TRANS_ABORTED:
 		/* Same as a block still held when we terminate the channel. */
-		return -EINTR;
+		return IZC_ABORT_STATUS;
 	default:
 		return -EIO;
 	}
@@ -190,7 +191,7 @@ static void izc_dmaengine_abort(struct izc_block_queue *queue)
 
 	list_for_each_entry_safe(block, next, &aborted, head) {
 		list_del_init(&block->head);
-		izc_block_done(block, 0, -EINTR);
+		izc_block_done(block, 0, IZC_ABORT_STATUS);
 	}
 }
 
