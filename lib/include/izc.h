@@ -293,6 +293,12 @@ int izc_stream_stop(struct izc_stream *stream);
  *   < 0          the kernel's error for an aborted or failed block (e.g. -EIO,
  *                -ECANCELED, -ETIMEDOUT as set on its fence): that block is
  *                not handed out; the library takes it back and reuses it.
+ *                DMABUF, when the fence could not be read: the error of the
+ *                fence export made right after the enqueue (e.g. -EMFILE),
+ *                or -EIO for a fence already signalled at that export while
+ *                an older block on the same buffer was still pending (a
+ *                submission the driver failed inside ENQUEUE; its own errno
+ *                is lost). docs/library.md, "Fences", has the limits.
  * A block relayed into this stream from another is returned here too; the
  * application gives it back to its own stream with izc_block_enqueue().
  */

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -156,6 +157,7 @@ static void dmabuf_teardown(struct izc_stream *s)
 			close(b->fence_fd);
 			b->fence_fd = -1;
 		}
+		b->fence_err = 0;
 		if (fd < 0)
 			continue;
 		/* Closing the buffer fd would detach too; a fallback keeps it open. */
@@ -179,7 +181,8 @@ static int dmabuf_submit(struct izc_stream *s, struct izc_block *b, size_t bytes
 
 	if (ret < 0)
 		return ret;
-	izc_dmabuf_arm_fence(b);
+	/* s's queue: b is already in it (prestart) or goes to its tail next. */
+	izc_dmabuf_arm_fence(b, s->qhead == b ? NULL : s->qhead, s->last_status < 0);
 	return 0;
 }
 
@@ -226,17 +229,78 @@ static int export_fences(const struct izc_block *b)
 }
 
 /*
+ * Whether sync file fd holds only the kernel's signalled stub fence, which
+ * an export returns when no fence on the DMABUF was pending any more.
+ */
+static bool is_stub(int fd)
+{
+	struct sync_fence_info fi = {.status = 0};
+	struct sync_file_info info = {.num_fences = 0};
+
+	if (izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info) < 0 || info.num_fences != 1 ||
+	    info.status != 1)
+		return false;
+	info = (struct sync_file_info){.num_fences = 1, .sync_fence_info = (__u64)(uintptr_t)&fi};
+	if (izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info) < 0)
+		return false;
+	return !strcmp(fi.driver_name, "stub");
+}
+
+/* Whether a block queued before b (from older on) still has a pending fence. */
+static bool older_pending(const struct izc_block *older, const struct izc_block *b)
+{
+	for (; older && older != b; older = older->next) {
+		struct pollfd pfd = {.fd = older->fence_fd, .events = POLLIN};
+
+		if (older->deferred || older->seen_idle || older->fence_fd < 0)
+			continue;
+		/* A sync file polls readable once its fence is signalled. */
+		if (poll(&pfd, 1, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * The export must happen while the submission's fence is still pending: the
  * kernel leaves signalled fences out of an export, so a sync file exported
- * after completion is a signalled stub that hides the fence's error. Without
- * EXPORT_SYNC_FILE (kernels before 6.0) the status reads as success.
+ * after completion is a signalled stub that hides the fence's error. The
+ * export below runs right after the ENQUEUE (or FunctionFS TRANSFER) ioctl
+ * returned, and can still be too late:
+ *
+ *   - The export fails (EMFILE, ENOMEM): the outcome of this submission can
+ *     never be known; it is reported as that error when the block completes,
+ *     never as data. ENOTTY (kernels before 6.0, no EXPORT_SYNC_FILE) reads
+ *     as success, as there is no fence status to read at all.
+ *   - The export returns the stub: the fence was signalled before the
+ *     export. Upstream buffer-dma signals a failed submission's fence with
+ *     the error inside ENQUEUE, which still returns 0; a very fast transfer
+ *     can also complete that early. Devices complete blocks in queue order,
+ *     so when an older block on the same buffer is still pending, this one
+ *     cannot have completed normally: the submission failed, and as its
+ *     errno is lost it is reported as -EIO. With nothing older pending the
+ *     two cases cannot be told apart through the uapi: the block takes the
+ *     outcome of the last block completed on the stream, -EIO after an
+ *     error (a device that fails keeps failing), else success (a false
+ *     error would throw away good data).
  */
-void izc_dmabuf_arm_fence(struct izc_block *b)
+void izc_dmabuf_arm_fence(struct izc_block *b, const struct izc_block *older, bool failing)
 {
+	int fd;
+
 	if (b->fence_fd >= 0)
 		close(b->fence_fd);
-	b->fence_fd = export_fences(b);
+	b->fence_fd = -1;
+	b->fence_err = 0;
 	b->seen_idle = false;
+	fd = export_fences(b);
+	if (fd < 0) {
+		b->fence_err = fd == -ENOTTY ? 0 : fd;
+		return;
+	}
+	b->fence_fd = fd;
+	if (is_stub(fd) && (failing || older_pending(older, b)))
+		b->fence_err = -EIO;
 }
 
 /*
@@ -246,9 +310,15 @@ void izc_dmabuf_arm_fence(struct izc_block *b)
 static int fence_status(struct izc_block *b)
 {
 	struct sync_file_info info = {.num_fences = 0};
-	int fd = b->fence_fd, ret;
+	int fd = b->fence_fd, err = b->fence_err, ret;
 
 	b->fence_fd = -1;
+	b->fence_err = 0;
+	if (err < 0) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	if (fd < 0)
 		fd = export_fences(b);
 	if (fd < 0)

@@ -77,6 +77,7 @@ struct izc_block {
 	int dmabuf_fd;
 	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */
 	int fence_fd;		 /* sync file of the last submission, -1 if none */
+	int fence_err;		 /* < 0: the outcome the last submission's arm found */
 	bool seen_idle;		 /* a poll found it complete since its last submission */
 	void *map;		 /* lazily mmap()ed */
 	unsigned int cpu_access; /* IZC_ACCESS_* while CPU access is open */
@@ -131,6 +132,7 @@ struct izc_stream {
 	int buf_fd;
 	int cancel_fd; /* eventfd */
 	bool running;
+	int last_status; /* of the last block completed on this stream: 0 or -errno */
 	/* fileio output: data_available right after enable, all blocks free */
 	long long fileio_idle;
 	size_t frame_size;
@@ -166,7 +168,12 @@ long long izc_deadline(int timeout_ms);
 /* dmabuf.c */
 int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b);
 int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms);
-/* Snapshot the fences of a submission just made, for the status at completion. */
-void izc_dmabuf_arm_fence(struct izc_block *b);
+/*
+ * Snapshot the fences of a submission of b just made, for the status at
+ * completion. older: the first block queued before b on the same device
+ * (walked through ->next up to b), NULL if none or unknown; failing: the
+ * last block that completed on that device had an error.
+ */
+void izc_dmabuf_arm_fence(struct izc_block *b, const struct izc_block *older, bool failing);
 
 #endif /* IZC_INTERNAL_H */

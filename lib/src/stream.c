@@ -555,6 +555,7 @@ IZC_EXPORT int izc_stream_dequeue(struct izc_stream *s, int timeout_ms, struct i
 	if (ret)
 		return ret; /* still queued: timeout, cancel, wait failure */
 	queue_pop(s);
+	s->last_status = status;
 	if (status < 0) {
 		/* Aborted or failed: never handed out as data. */
 		b->state = IZC_BLOCK_IDLE;
@@ -584,6 +585,7 @@ IZC_EXPORT int izc_stream_drain(struct izc_stream *s, int timeout_ms)
 		if (ret)
 			return ret;
 		queue_pop(s);
+		s->last_status = status;
 		b->state = IZC_BLOCK_IDLE;
 		if (status < 0 && !first)
 			first = status;

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * lib-fence-arm: a DMABUF block whose fence snapshot could not be taken is
+ * never handed out as data.
+ *
+ * libizc exports a block's fence (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) right
+ * after IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, as an export made after the fence
+ * signalled only holds the kernel's signalled stub, which hides the fence's
+ * error. The export needs a file descriptor: with the process out of them
+ * (EMFILE) the enqueue itself works but the block's outcome can never be
+ * known, and the block must dequeue as -EMFILE, in its turn, not as data.
+ *
+ * Input stream, 4 blocks of 4 KiB at 10 kS/s: dequeue block 0, fill the fd
+ * table, re-enqueue block 0 (0), free the fds; blocks 1, 2, 3 dequeue as
+ * data (counter checked), block 0 as -EMFILE; the next dequeue is block 1
+ * again with the counter continuing.
+ */
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "izc.h"
+#include "tap.h"
+
+#define NBLOCKS	   4
+#define BLOCK_SIZE 4096
+#define NFDS	   4096
+
+static int fds[NFDS];
+
+/* Frames of block b (4 channels of 16 bits) follow ADC0's counter. */
+static bool counter_ok(struct izc_block *b)
+{
+	const uint16_t *v;
+	uint16_t first;
+	bool ok;
+	void *p;
+
+	if (izc_block_cpu_begin(b, IZC_ACCESS_READ, &p))
+		return false;
+	v = p;
+	first = v[0];
+	ok = izc_block_bytes_used(b) == BLOCK_SIZE;
+	for (size_t f = 0; ok && f < BLOCK_SIZE / 8; f++)
+		for (unsigned int c = 0; c < 4; c++)
+			ok &= v[f * 4 + c] == (uint16_t)(first + f + c * 4096);
+	return !izc_block_cpu_end(b) && ok;
+}
+
+int main(void)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_device *dev = NULL;
+	struct izc_buffer *buf = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_block *b = NULL, *b0 = NULL;
+	int ret, nfds = 0, enq;
+
+	tap_plan(7);
+	ret = tap_load_sim_adc(NULL);
+	if (!ret)
+		ret = izc_context_open(NULL, NULL, &ctx);
+	if (!ret)
+		ret = izc_context_find_device(ctx, "izc-sim-adc", &dev);
+	if (!ret)
+		ret = izc_device_get_buffer(dev, 0, &buf);
+	if (!ret)
+		ret = izc_buffer_set_scan_mask(buf, 0xf);
+	if (!ret)
+		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 10000);
+	if (!ret)
+		ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE,
+				      IZC_STREAM_NO_FALLBACK, &s);
+	if (!ret)
+		ret = izc_stream_start(s);
+	if (!ret)
+		ret = izc_stream_dequeue(s, 5000, &b0);
+	if (!tap_ok(ret == 0 && izc_block_index(b0) == 0,
+		    "DMABUF input stream started, block 0 dequeued (%d)", ret))
+		tap_bail("setup");
+
+	/* Fill the fd table: the export after the enqueue has no fd left. */
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur > 256) {
+			rl.rlim_cur = 256;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	while (nfds < NFDS) {
+		int fd = dup(0);
+
+		if (fd < 0)
+			break;
+		fds[nfds++] = fd;
+	}
+	ret = nfds < NFDS ? dup(0) : 0;
+	enq = izc_block_enqueue(b0, 0, 0);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	tap_ok(ret == -1 && errno == EMFILE, "fd table full (dup: errno %d)", ret < 0 ? errno : 0);
+	tap_ok(enq == 0, "block 0 enqueued with no fd free (%d)", enq);
+
+	ret = 0;
+	for (unsigned int i = 1; i < NBLOCKS && !ret; i++) {
+		ret = izc_stream_dequeue(s, 5000, &b);
+		if (!ret && (izc_block_index(b) != i || !counter_ok(b)))
+			ret = -EBADMSG;
+		if (!ret)
+			ret = izc_block_enqueue(b, 0, 0);
+	}
+	tap_ok(ret == 0, "blocks 1, 2, 3 (queued before it) dequeue as counter data (%d)", ret);
+	b = NULL;
+	ret = izc_stream_dequeue(s, 5000, &b);
+	tap_errno(ret, 0, EMFILE,
+		  "block 0, whose fence could not be exported, dequeues as -EMFILE, not data");
+	if (!ret)
+		tap_diag("got block %u as data", izc_block_index(b));
+	ret = izc_stream_dequeue(s, 5000, &b);
+	tap_ok(ret == 0 && izc_block_index(b) == 1 && counter_ok(b),
+	       "the stream goes on: block 1 again, counter data (%d)", ret);
+	/* The library took block 0 back and queues it again. */
+	for (unsigned int i = 0; i < NBLOCKS && !ret; i++) {
+		ret = izc_block_enqueue(b, 0, 0);
+		if (!ret)
+			ret = izc_stream_dequeue(s, 5000, &b);
+		if (!ret && !counter_ok(b))
+			ret = -EBADMSG;
+	}
+	tap_ok(ret == 0, "block 0 back in the rotation with counter data (%d)", ret);
+	izc_stream_close(s);
+	izc_context_close(ctx);
+	return tap_done();
+}
