@@ -254,7 +254,16 @@ enum izc_backend {
 int izc_stream_open(struct izc_device *dev, unsigned int buffer_index, enum izc_direction dir,
 		    unsigned int nblocks, size_t block_size, unsigned int flags,
 		    struct izc_stream **stream);
-/* Stops the stream if running and frees everything; blocks become invalid. */
+/*
+ * Stops the stream if running and frees everything; blocks become invalid.
+ * Its blocks relayed to other streams are taken out of their queues and
+ * detached from their buffers; blocks of other streams relayed to it go back
+ * to their streams (not handed out). So streams linked by izc_block_relay()
+ * must not be in use on other threads while one of them is closed.
+ * izc_stream_cancel() may not race with izc_stream_close() either: "any
+ * time" means while the stream is open; the caller must make sure no
+ * thread still calls it once close begins.
+ */
 void izc_stream_close(struct izc_stream *stream);
 
 enum izc_backend izc_stream_backend(const struct izc_stream *stream);

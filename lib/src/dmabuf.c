@@ -111,6 +111,25 @@ int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b)
 	return is_attached(s, b->ino) ? 0 : attach(s, b);
 }
 
+void izc_dmabuf_detach_owner(struct izc_stream *s, const struct izc_stream *owner)
+{
+	for (unsigned int i = 0; i < owner->nblocks; i++) {
+		const struct izc_block *b = &owner->blocks[i];
+		int fd = b->dmabuf_fd;
+
+		if (fd < 0)
+			continue;
+		for (unsigned int j = 0; j < s->nattached; j++) {
+			if (s->attached[j] != b->ino)
+				continue;
+			/* The attachment holds a reference to the DMABUF: drop it now. */
+			ioctl(s->buf_fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, &fd);
+			s->attached[j] = s->attached[--s->nattached];
+			break;
+		}
+	}
+}
+
 static int dmabuf_setup(struct izc_stream *s)
 {
 	bool udmabuf = s->flags & IZC_STREAM_UDMABUF;

@@ -148,6 +148,9 @@ struct izc_stream {
 	/* DMABUF identities attached to this stream's buffer (own and foreign). */
 	unsigned long long *attached;
 	unsigned int nattached, attached_cap;
+	/* Streams this one relayed blocks to or received blocks from. */
+	struct izc_stream **peers;
+	unsigned int npeers, peers_cap;
 };
 
 /* stream.c helpers for backends */
@@ -167,6 +170,8 @@ long long izc_deadline(int timeout_ms);
 
 /* dmabuf.c */
 int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b);
+/* Detach every block of owner from s's buffer (owner is being closed). */
+void izc_dmabuf_detach_owner(struct izc_stream *s, const struct izc_stream *owner);
 int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms);
 /*
  * Snapshot the fences of a submission of b just made, for the status at

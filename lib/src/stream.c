@@ -214,6 +214,55 @@ static int get_buffer_fd(struct izc_stream *s, unsigned int index)
 	return -errno;
 }
 
+/* ---- relay peers ---- */
+
+static int peer_add(struct izc_stream *s, struct izc_stream *p)
+{
+	for (unsigned int i = 0; i < s->npeers; i++)
+		if (s->peers[i] == p)
+			return 0;
+	if (s->npeers == s->peers_cap) {
+		unsigned int cap = s->peers_cap ? s->peers_cap * 2 : 4;
+		struct izc_stream **tmp = realloc(s->peers, cap * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		s->peers = tmp;
+		s->peers_cap = cap;
+	}
+	s->peers[s->npeers++] = p;
+	return 0;
+}
+
+static void peer_remove(struct izc_stream *s, const struct izc_stream *p)
+{
+	for (unsigned int i = 0; i < s->npeers; i++) {
+		if (s->peers[i] == p) {
+			s->peers[i] = s->peers[--s->npeers];
+			return;
+		}
+	}
+}
+
+/*
+ * s is closing: the buffers of streams s relayed to hold attachments of s's
+ * DMABUFs, each a reference that would keep the DMABUF (its memory) alive
+ * until that stream closes. Detach them. Attachments of other streams'
+ * blocks on s's buffer go when s's buffer fd is closed.
+ */
+static void peers_release(struct izc_stream *s)
+{
+	for (unsigned int i = 0; i < s->npeers; i++) {
+		struct izc_stream *p = s->peers[i];
+
+		if (s->ops && s->ops->kind == IZC_BACKEND_DMABUF && p->ops &&
+		    p->ops->kind == IZC_BACKEND_DMABUF)
+			izc_dmabuf_detach_owner(p, s);
+		peer_remove(p, s);
+	}
+	s->npeers = 0;
+}
+
 static void free_stream(struct izc_stream *s)
 {
 	if (s->blocks && s->ops)
@@ -228,6 +277,7 @@ static void free_stream(struct izc_stream *s)
 	free(s->enabled);
 	free(s->offsets);
 	free(s->attached);
+	free(s->peers);
 	free(s);
 }
 
@@ -388,6 +438,7 @@ IZC_EXPORT void izc_stream_close(struct izc_stream *s)
 		queue_pop(s);
 		b->state = IZC_BLOCK_IDLE;
 	}
+	peers_release(s);
 	free_stream(s);
 }
 
@@ -710,7 +761,12 @@ IZC_EXPORT int izc_block_relay(struct izc_block *b, struct izc_stream *other, si
 			return ret;
 	}
 	if (other != b->stream) {
-		ret = izc_dmabuf_attach_cached(other, b);
+		/* Both remember the link, so that either's close can undo it. */
+		ret = peer_add(b->stream, other);
+		if (!ret)
+			ret = peer_add(other, b->stream);
+		if (!ret)
+			ret = izc_dmabuf_attach_cached(other, b);
 		if (ret)
 			return ret;
 	}
