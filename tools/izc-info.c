@@ -130,6 +130,7 @@ static void probe_buffer(const struct izc_device *dev, unsigned int index, bool 
 		close(dev_fd);
 		return;
 	}
+	close(dev_fd); /* exclusive: do not keep others out longer than needed */
 	/* Every IIO buffer fd serves read()/write(); only DMABUF needs the probe. */
 	dmabuf = small_dmabuf(udmabuf, &what);
 	if (dmabuf < 0) {
@@ -148,7 +149,6 @@ static void probe_buffer(const struct izc_device *dev, unsigned int index, bool 
 	if (dmabuf >= 0)
 		close(dmabuf);
 	close(buf_fd);
-	close(dev_fd);
 }
 
 static void print_attr(const struct izc_buffer *buf, const char *attr)

@@ -246,10 +246,17 @@ enum izc_backend {
  * error is returned. izc_stream_backend() and izc_stream_fallback_reason()
  * say what happened.
  *
+ * The device node (dev_root/iio:deviceN, exclusive: a second open() is
+ * EBUSY) is open only while the stream gets its buffer fd, so other
+ * programs (izc-info) and streams on the device's other buffers can open it
+ * meanwhile; the buffer itself stays exclusive. Kernels before 5.11, where
+ * buffer 0 is read on the node, keep it open for the stream's life.
+ *
  * Errors: -EINVAL (bad arguments, direction not the buffer's, block_size
  * not a multiple of the frame size, no channel enabled), -EBUSY (buffer
- * enabled or opened elsewhere), -ENODEV (no such buffer), -ENOMEM, or
- * the errno of a failing system call.
+ * enabled or opened elsewhere, or the device node open elsewhere at that
+ * moment), -ENODEV (no such buffer), -ENOMEM, or the errno of a failing
+ * system call.
  */
 int izc_stream_open(struct izc_device *dev, unsigned int buffer_index, enum izc_direction dir,
 		    unsigned int nblocks, size_t block_size, unsigned int flags,

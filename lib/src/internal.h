@@ -128,7 +128,7 @@ struct izc_stream {
 	const struct izc_backend_ops *ops;
 	int fallback_reason;
 	unsigned int flags;
-	int dev_fd;
+	int dev_fd; /* the device node: open only before 5.11 (buf_fd == dev_fd) */
 	int buf_fd;
 	int cancel_fd; /* eventfd */
 	bool running;

@@ -376,6 +376,15 @@ IZC_EXPORT int izc_stream_open(struct izc_device *dev, unsigned int buffer_index
 		goto err_free;
 	}
 	ret = get_buffer_fd(s, buffer_index);
+	if (!ret) {
+		/*
+		 * The device node is exclusive (EBUSY for everyone else while it
+		 * is open); the buffer fd holds its own reference to the device
+		 * and its own busy bit, and needs nothing else from the node.
+		 */
+		close(s->dev_fd);
+		s->dev_fd = -1;
+	}
 	try_dmabuf = !(flags & IZC_STREAM_FILEIO);
 	if (ret == -ENOTTY) {
 		if (try_dmabuf && (flags & IZC_STREAM_NO_FALLBACK))

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * lib-node: a libizc stream does not keep the device node busy.
+ *
+ * /dev/iio:deviceN is exclusive (a second open() is EBUSY). A stream only
+ * needs it for IIO_BUFFER_GET_FD_IOCTL: the buffer fd holds its own
+ * reference to the device and the buffer's own busy bit. So while a DMABUF
+ * and a fileio stream capture on izc-sim-adc:
+ *  - open() of the node succeeds (another program, izc-info, a stream on
+ *    another buffer of the device);
+ *  - the buffer stays exclusive: read() on that node (the legacy interface
+ *    to buffer 0) is EBUSY, and a second stream on the buffer is EBUSY;
+ *  - the stream keeps delivering the counter, frame by frame, after the
+ *    other opener closed the node again.
+ */
+#include <stdint.h>
+
+#include "izc.h"
+#include "tap.h"
+
+#define NBLOCKS	   4
+#define BLOCK_SIZE 4096
+
+/* Frames of block b (4 channels) follow the counter, contiguous inside it. */
+static bool counter_ok(struct izc_block *b)
+{
+	const uint16_t *v;
+	bool ok;
+	void *p;
+
+	if (izc_block_cpu_begin(b, IZC_ACCESS_READ, &p))
+		return false;
+	v = p;
+	ok = izc_block_bytes_used(b) == BLOCK_SIZE;
+	for (size_t f = 0; ok && f < BLOCK_SIZE / 8; f++)
+		for (unsigned int c = 0; c < 4; c++)
+			ok &= v[f * 4 + c] == (uint16_t)(v[0] + f + c * 4096);
+	return !izc_block_cpu_end(b) && ok;
+}
+
+static void check(struct izc_device *dev, unsigned int flags, const char *name)
+{
+	struct izc_stream *s, *s2 = NULL;
+	struct izc_block *b;
+	char node[64], byte;
+	int ret, fd, err;
+
+	snprintf(node, sizeof(node), "/dev/%s", izc_device_id(dev));
+	ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, flags, &s);
+	if (!tap_ok(ret == 0, "%s: stream open (%d)", name, ret))
+		tap_bail("no stream");
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	err = errno;
+	tap_ok(fd >= 0, "%s: %s opens while the stream is open, not started (%s)", name, node,
+	       fd < 0 ? strerror(err) : "ok");
+	tap_errno(izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, flags, &s2), 0, EBUSY,
+		  "%s: a second stream on the same buffer is still EBUSY", name);
+	ret = izc_stream_start(s);
+	tap_success(ret, -ret, "%s: stream started with the node open elsewhere", name);
+	if (fd >= 0) {
+		ret = (int)read(fd, &byte, 1);
+		tap_errno(ret, errno, EBUSY, "%s: read() on the node (buffer 0) is EBUSY", name);
+		close(fd);
+	} else {
+		tap_skip("node not open", "legacy read");
+	}
+	ret = 0;
+	for (int i = 0; i < 2 * NBLOCKS && !ret; i++) {
+		ret = izc_stream_dequeue(s, 5000, &b);
+		if (!ret && !counter_ok(b))
+			ret = -EBADMSG;
+		if (!ret)
+			ret = izc_block_enqueue(b, 0, 0);
+	}
+	tap_ok(ret == 0, "%s: %d blocks of counter data after the node was closed (%d)", name,
+	       2 * NBLOCKS, ret);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	tap_ok(fd >= 0, "%s: %s opens while the stream runs (%s)", name, node,
+	       fd < 0 ? strerror(errno) : "ok");
+	if (fd >= 0)
+		close(fd);
+	izc_stream_close(s);
+}
+
+int main(void)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_device *dev = NULL;
+	struct izc_buffer *buf = NULL;
+	int ret;
+
+	tap_plan(15);
+	ret = tap_load_sim_adc(NULL);
+	if (!ret)
+		ret = izc_context_open(NULL, NULL, &ctx);
+	if (!ret)
+		ret = izc_context_find_device(ctx, "izc-sim-adc", &dev);
+	if (!ret)
+		ret = izc_device_get_buffer(dev, 0, &buf);
+	if (!ret)
+		ret = izc_buffer_set_scan_mask(buf, 0xf);
+	if (!ret)
+		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 100000);
+	if (!tap_ok(ret == 0, "izc-sim-adc, 4 channels, 100 kS/s (%d)", ret))
+		tap_bail("setup");
+	check(dev, IZC_STREAM_NO_FALLBACK, "dmabuf");
+	check(dev, IZC_STREAM_FILEIO, "fileio");
+	izc_context_close(ctx);
+	return tap_done();
+}
