@@ -291,7 +291,10 @@ int izc_stream_get_block(const struct izc_stream *stream, unsigned int index,
 /*
  * Enable the buffer. Input streams first enqueue every block the
  * application does not hold. Stop disables it; the kernel then completes or
- * aborts what was queued (aborted blocks dequeue as errors).
+ * aborts what was queued (aborted blocks dequeue as errors). Fileio input
+ * does the same: after a stop, a queued block completes from what the
+ * kernel buffer still holds, or dequeues at once as -EINTR (its partial
+ * fill dropped), as DMABUF transfers aborted by the disable do.
  */
 int izc_stream_start(struct izc_stream *stream);
 int izc_stream_stop(struct izc_stream *stream);

@@ -119,12 +119,28 @@ static int fileio_start(struct izc_stream *s)
 	return 0;
 }
 
+/*
+ * Input on a stopped stream: nothing more will arrive, so, as the kernel
+ * does with DMABUF transfers at disable, a block completes with what the
+ * buffer still holds or is aborted at once (-EINTR, the errno upstream's
+ * DMA buffers put on aborted fences); its partial fill is dropped.
+ */
 static int fileio_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
+	int ret;
+
 	*status = 0;
 	if (s->dir == IZC_DIR_OUT && !s->running && b->fill < b->size)
 		return -ENOBUFS; /* waits for izc_stream_start() */
-	return transfer(s, b, izc_deadline(timeout_ms));
+	if (s->dir == IZC_DIR_OUT || s->running)
+		return transfer(s, b, izc_deadline(timeout_ms));
+	ret = transfer(s, b, izc_deadline(0));
+	if (ret == -ECANCELED)
+		return ret;
+	if (ret == -ETIMEDOUT || ret == -ENODATA || ret == -EBUSY)
+		ret = -EINTR;
+	*status = ret;
+	return 0;
 }
 
 /*
