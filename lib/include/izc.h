@@ -21,6 +21,10 @@
  *     on failure. No function returns a pointer that may be NULL on error.
  *   - Accessors of fixed properties (names, sizes) cannot fail and return the
  *     value directly. izc_device_label() returns NULL when a device has none.
+ *   - A NULL object or out-pointer makes every int-returning function return
+ *     -EINVAL; the count accessors and izc_scan_type_bytes() return 0 for
+ *     NULL, izc_sample_to_int() 0 for NULL or an invalid type. Other
+ *     accessors (names, pointers) require a valid object.
  *   - Lookups: no device of that name/label -> -ENODEV; no buffer of that
  *     number -> -ENODEV (as the kernel's IIO_BUFFER_GET_FD_IOCTL); no channel
  *     of that id -> -ENOENT; a position out of range (device or channel

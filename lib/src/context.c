@@ -391,7 +391,7 @@ err_close:
 
 IZC_EXPORT unsigned int izc_context_device_count(const struct izc_context *ctx)
 {
-	return ctx->ndevices;
+	return ctx ? ctx->ndevices : 0;
 }
 
 IZC_EXPORT int izc_context_get_device(const struct izc_context *ctx, unsigned int index,
@@ -494,30 +494,38 @@ static int attr_write_ll(const char *dir, const char *attr, long long val)
 IZC_EXPORT int izc_device_attr_read(const struct izc_device *dev, const char *attr, char *buf,
 				    size_t len)
 {
+	if (!dev)
+		return -EINVAL;
 	return attr_read(dev->path, attr, buf, len);
 }
 
 IZC_EXPORT int izc_device_attr_write(const struct izc_device *dev, const char *attr,
 				     const char *value)
 {
+	if (!dev)
+		return -EINVAL;
 	return attr_write(dev->path, attr, value);
 }
 
 IZC_EXPORT int izc_device_attr_read_ll(const struct izc_device *dev, const char *attr,
 				       long long *val)
 {
+	if (!dev)
+		return -EINVAL;
 	return attr_read_ll(dev->path, attr, val);
 }
 
 IZC_EXPORT int izc_device_attr_write_ll(const struct izc_device *dev, const char *attr,
 					long long val)
 {
+	if (!dev)
+		return -EINVAL;
 	return attr_write_ll(dev->path, attr, val);
 }
 
 IZC_EXPORT unsigned int izc_device_buffer_count(const struct izc_device *dev)
 {
-	return dev->nbuffers;
+	return dev ? dev->nbuffers : 0;
 }
 
 IZC_EXPORT int izc_device_get_buffer(const struct izc_device *dev, unsigned int index,
@@ -552,50 +560,60 @@ IZC_EXPORT enum izc_direction izc_buffer_direction(const struct izc_buffer *buf)
 IZC_EXPORT int izc_buffer_attr_read(const struct izc_buffer *buf, const char *attr, char *out,
 				    size_t len)
 {
+	if (!buf)
+		return -EINVAL;
 	return attr_read(buf->attr_dir, attr, out, len);
 }
 
 IZC_EXPORT int izc_buffer_attr_write(const struct izc_buffer *buf, const char *attr,
 				     const char *value)
 {
+	if (!buf)
+		return -EINVAL;
 	return attr_write(buf->attr_dir, attr, value);
 }
 
 IZC_EXPORT int izc_buffer_attr_read_ll(const struct izc_buffer *buf, const char *attr,
 				       long long *val)
 {
+	if (!buf)
+		return -EINVAL;
 	return attr_read_ll(buf->attr_dir, attr, val);
 }
 
 IZC_EXPORT int izc_buffer_attr_write_ll(const struct izc_buffer *buf, const char *attr,
 					long long val)
 {
+	if (!buf)
+		return -EINVAL;
 	return attr_write_ll(buf->attr_dir, attr, val);
 }
 
 IZC_EXPORT int izc_buffer_enabled(const struct izc_buffer *buf)
 {
 	long long v;
-	int ret = attr_read_ll(buf->attr_dir, "enable", &v);
+	int ret = buf ? attr_read_ll(buf->attr_dir, "enable", &v) : -EINVAL;
 
 	return ret ? ret : v != 0;
 }
 
 IZC_EXPORT int izc_buffer_set_enabled(const struct izc_buffer *buf, bool enable)
 {
+	if (!buf)
+		return -EINVAL;
 	return attr_write(buf->attr_dir, "enable", enable ? "1" : "0");
 }
 
 IZC_EXPORT int izc_buffer_set_length(const struct izc_buffer *buf, unsigned long long frames)
 {
-	if (!frames || frames > LLONG_MAX)
+	if (!buf || !frames || frames > LLONG_MAX)
 		return -EINVAL;
 	return attr_write_ll(buf->attr_dir, "length", (long long)frames);
 }
 
 IZC_EXPORT int izc_buffer_set_watermark(const struct izc_buffer *buf, unsigned long long frames)
 {
-	if (!frames || frames > LLONG_MAX)
+	if (!buf || !frames || frames > LLONG_MAX)
 		return -EINVAL;
 	return attr_write_ll(buf->attr_dir, "watermark", (long long)frames);
 }
@@ -605,7 +623,7 @@ IZC_EXPORT int izc_buffer_data_available(const struct izc_buffer *buf, unsigned 
 	long long v;
 	int ret;
 
-	if (!frames)
+	if (!buf || !frames)
 		return -EINVAL;
 	ret = attr_read_ll(buf->attr_dir, "data_available", &v);
 	if (ret)
@@ -618,7 +636,7 @@ IZC_EXPORT int izc_buffer_data_available(const struct izc_buffer *buf, unsigned 
 
 IZC_EXPORT unsigned int izc_buffer_channel_count(const struct izc_buffer *buf)
 {
-	return buf->nchannels;
+	return buf ? buf->nchannels : 0;
 }
 
 IZC_EXPORT int izc_buffer_get_channel(const struct izc_buffer *buf, unsigned int index,
@@ -662,6 +680,8 @@ IZC_EXPORT int izc_buffer_set_scan_mask(const struct izc_buffer *buf, uint64_t m
 	uint64_t known = 0;
 	int ret;
 
+	if (!buf)
+		return -EINVAL;
 	for (unsigned int i = 0; i < buf->nchannels; i++)
 		if (buf->channels[i].index < 64)
 			known |= UINT64_C(1) << buf->channels[i].index;
@@ -728,12 +748,14 @@ IZC_EXPORT const struct izc_scan_type *izc_channel_scan_type(const struct izc_ch
 IZC_EXPORT int izc_channel_enabled(const struct izc_channel *ch)
 {
 	long long v;
-	int ret = izc_read_file_ll(ch->en_path, &v);
+	int ret = ch ? izc_read_file_ll(ch->en_path, &v) : -EINVAL;
 
 	return ret ? ret : v != 0;
 }
 
 IZC_EXPORT int izc_channel_enable(const struct izc_channel *ch, bool enable)
 {
+	if (!ch)
+		return -EINVAL;
 	return izc_write_file(ch->en_path, enable ? "1" : "0");
 }

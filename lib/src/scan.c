@@ -127,7 +127,7 @@ IZC_EXPORT int izc_scan_type_format(const struct izc_scan_type *st, char *buf, s
 
 IZC_EXPORT size_t izc_scan_type_bytes(const struct izc_scan_type *st)
 {
-	return (size_t)st->storagebits / 8 * st->repeat;
+	return st ? (size_t)st->storagebits / 8 * st->repeat : 0;
 }
 
 /*
@@ -194,8 +194,12 @@ IZC_EXPORT int izc_demux(const void *frames, size_t nframes, size_t frame_size, 
 IZC_EXPORT int64_t izc_sample_to_int(const struct izc_scan_type *st, const void *raw)
 {
 	const unsigned char *b = raw;
-	unsigned int nbytes = st->storagebits / 8;
+	unsigned int nbytes;
 	uint64_t v = 0;
+
+	if (!scan_type_valid(st) || !raw)
+		return 0;
+	nbytes = st->storagebits / 8;
 
 	for (unsigned int i = 0; i < nbytes; i++) {
 		unsigned int idx = st->is_be ? i : nbytes - 1 - i;

@@ -469,7 +469,7 @@ IZC_EXPORT const char *izc_backend_name(enum izc_backend backend)
 
 IZC_EXPORT int izc_stream_fallback_reason(const struct izc_stream *s)
 {
-	return s->fallback_reason;
+	return s ? s->fallback_reason : -EINVAL;
 }
 
 IZC_EXPORT enum izc_direction izc_stream_direction(const struct izc_stream *s)
