@@ -77,7 +77,7 @@ struct izc_scan_type {
 	bool is_signed;
 	bool is_be;
 	unsigned int realbits;	  /* 1..storagebits */
-	unsigned int storagebits; /* 8, 16, 32 or 64 */
+	unsigned int storagebits; /* whole bytes: 8, 16, 24, ... 64 */
 	unsigned int shift;	  /* realbits + shift <= storagebits */
 	unsigned int repeat;	  /* >= 1; 1 when there is no X part */
 };
@@ -131,6 +131,10 @@ double izc_sample_to_double(const struct izc_scan_type *st, const void *raw, dou
 /*
  * Scan sysfs_root (NULL: "/sys/bus/iio/devices") for iio:deviceN entries;
  * device nodes are looked up under dev_root (NULL: "/dev").
+ * A device that cannot be read (unplugged during the scan, an unreadable
+ * or malformed buffer attribute) is left out; the others are there. A
+ * channel whose scan type cannot be laid out is kept with a zeroed scan
+ * type (storagebits 0): frames with it enabled are -EINVAL.
  * Returns 0, -ENOMEM, or the errno of opening sysfs_root.
  */
 int izc_context_open(const char *sysfs_root, const char *dev_root, struct izc_context **ctx);
@@ -209,6 +213,7 @@ int izc_buffer_frame_size(const struct izc_buffer *buf, size_t *frame_size);
 
 const char *izc_channel_id(const struct izc_channel *ch); /* "in_voltage0" */
 unsigned int izc_channel_scan_index(const struct izc_channel *ch);
+/* All zero (storagebits 0) if the kernel's type could not be parsed. */
 const struct izc_scan_type *izc_channel_scan_type(const struct izc_channel *ch);
 /* 1 if enabled, 0 if not (read from sysfs each time). */
 int izc_channel_enabled(const struct izc_channel *ch);

@@ -154,7 +154,14 @@ static int read_channel(struct izc_channel *ch, const char *dir)
 	ret = izc_read_file(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
-	return izc_scan_type_parse(buf, &ch->type);
+	/*
+	 * A type this library cannot lay out (storage not whole bytes, ...):
+	 * keep the channel, flagged by storagebits 0, so that the device and
+	 * its other channels stay usable; a frame with it enabled is -EINVAL.
+	 */
+	if (izc_scan_type_parse(buf, &ch->type))
+		memset(&ch->type, 0, sizeof(ch->type));
+	return 0;
 }
 
 static int scan_channels(struct izc_buffer *buf, const char *dir)
@@ -373,10 +380,20 @@ IZC_EXPORT int izc_context_open(const char *sysfs_root, const char *dev_root,
 		}
 	}
 	for (unsigned int i = 0; i < ndev; i++) {
-		ctx->ndevices++;
-		ret = init_device(ctx, &ctx->devices[i], (unsigned int)nums[i]);
-		if (ret)
+		struct izc_device *dev = &ctx->devices[ctx->ndevices++];
+
+		ret = init_device(ctx, dev, (unsigned int)nums[i]);
+		if (ret == -ENOMEM)
 			goto err_free_nums;
+		if (ret) {
+			/*
+			 * One device that cannot be read (unplugged during the
+			 * scan, unreadable attributes) does not hide the others.
+			 */
+			free_device(dev);
+			memset(dev, 0, sizeof(*dev));
+			ctx->ndevices--;
+		}
 	}
 	free(nums);
 	*out = ctx;

@@ -79,15 +79,13 @@ IZC_EXPORT int izc_scan_type_parse(const char *str, struct izc_scan_type *st)
 	if (*p != '\0')
 		return -EINVAL;
 
-	switch (t.storagebits) {
-	case 8:
-	case 16:
-	case 32:
-	case 64:
-		break;
-	default:
+	/*
+	 * The kernel only checks realbits + shift <= storagebits; frames hold
+	 * storagebits / 8 bytes per element, so storage must be whole bytes
+	 * (24-bit storage exists, e.g. ad5791).
+	 */
+	if (!t.storagebits || t.storagebits % 8 || t.storagebits > 64)
 		return -EINVAL;
-	}
 	if (!t.realbits || t.realbits > t.storagebits || t.shift > t.storagebits - t.realbits ||
 	    !t.repeat)
 		return -EINVAL;
@@ -98,9 +96,7 @@ IZC_EXPORT int izc_scan_type_parse(const char *str, struct izc_scan_type *st)
 
 static bool scan_type_valid(const struct izc_scan_type *st)
 {
-	return st &&
-	       (st->storagebits == 8 || st->storagebits == 16 || st->storagebits == 32 ||
-		st->storagebits == 64) &&
+	return st && st->storagebits && st->storagebits % 8 == 0 && st->storagebits <= 64 &&
 	       st->realbits && st->realbits <= st->storagebits &&
 	       st->shift <= st->storagebits - st->realbits && st->repeat;
 }

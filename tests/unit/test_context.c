@@ -4,7 +4,9 @@
  * buffers (bufferN and legacy), channels, scan masks, error paths.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "izc.h"
 #include "test.h"
@@ -302,18 +304,102 @@ static void open_errors(struct test_ctx *t)
 	CHECK_INT(t, izc_context_device_count(ctx), 0);
 	izc_context_close(ctx);
 	ctx = NULL;
-	/* a scan type the kernel would never print fails discovery */
+out:
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
+/*
+ * A channel whose type cannot be laid out is kept, flagged by storagebits
+ * 0: the context opens, the device's other channels work, a frame with it
+ * enabled is -EINVAL. 24-bit storage (the kernel allows it, e.g. ad5791) is
+ * a valid type, laid out with the kernel's ALIGN().
+ */
+static void bad_and_24bit_channels(struct test_ctx *t)
+{
+	const struct izc_scan_type *st;
+	struct izc_context *ctx = NULL;
+	struct izc_channel *ch;
+	struct izc_device *dev;
+	struct izc_buffer *buf;
+	struct fake_tree ft = {0};
+	size_t size = 0, off = 0;
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
 	REQUIRE_INT(t,
 		    fake_channel(&ft, "iio:device2/buffer0", "out_voltage1", 1, "le:s16/12>>0", 0),
 		    0);
-	CHECK_INT(t, izc_context_open(ft.sysfs, ft.dev, &ctx), -EINVAL);
-	CHECK(t, ctx == NULL);
-	/* a bad direction too */
 	REQUIRE_INT(t,
-		    fake_channel(&ft, "iio:device2/buffer0", "out_voltage1", 1, "le:s16/16>>0", 0),
+		    fake_channel(&ft, "iio:device2/buffer0", "out_voltage2", 2, "le:u24/24>>0", 0),
 		    0);
+	REQUIRE_INT(t, izc_context_open(ft.sysfs, ft.dev, &ctx), 0);
+	CHECK_INT(t, izc_context_device_count(ctx), 4);
+	REQUIRE_INT(t, izc_context_find_device(ctx, "dac0", &dev), 0);
+	REQUIRE_INT(t, izc_device_get_buffer(dev, 0, &buf), 0);
+	REQUIRE_INT(t, izc_buffer_channel_count(buf), 3);
+	REQUIRE_INT(t, izc_buffer_find_channel(buf, "out_voltage1", &ch), 0);
+	st = izc_channel_scan_type(ch);
+	CHECK_INT(t, st->storagebits, 0);
+	CHECK_INT(t, izc_scan_type_bytes(st), 0);
+	REQUIRE_INT(t, izc_buffer_find_channel(buf, "out_voltage2", &ch), 0);
+	st = izc_channel_scan_type(ch);
+	CHECK_INT(t, st->storagebits, 24);
+	CHECK_INT(t, st->realbits, 24);
+	CHECK_INT(t, izc_scan_type_bytes(st), 3);
+	/* voltage0 only: fine */
+	CHECK_INT(t, izc_buffer_frame_size(buf, &size), 0);
+	CHECK_INT(t, size, 2);
+	/*
+	 * voltage0 (s16) + voltage2 (u24) with the kernel's mask-based ALIGN():
+	 * 0..1, ALIGN(2, 3) = (2 + 2) & ~2 = 4..6, frame ALIGN(7, 3) = 9.
+	 */
+	CHECK_INT(t, izc_buffer_set_scan_mask(buf, 0x5), 0);
+	CHECK_INT(t, izc_buffer_frame_size(buf, &size), 0);
+	CHECK_INT(t, size, 9);
+	{
+		struct izc_scan_type ty[2] = {{.realbits = 16, .storagebits = 16, .repeat = 1},
+					      *st};
+		size_t offs[2] = {99, 99};
+
+		CHECK_INT(t, izc_scan_layout(ty, 2, offs, &size), 0);
+		CHECK_INT(t, offs[0], 0);
+		CHECK_INT(t, offs[1], 4);
+		off = offs[1];
+	}
+	CHECK_INT(t, off, 4);
+	/* the flagged channel enabled: no frame layout */
+	CHECK_INT(t, izc_buffer_set_scan_mask(buf, 0x3), 0);
+	CHECK_INT(t, izc_buffer_frame_size(buf, &size), -EINVAL);
+out:
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
+/* A device that cannot be read is left out; the others are all there. */
+static void bad_device_skipped(struct test_ctx *t)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_device *dev;
+	struct fake_tree ft = {0};
+	char path[512];
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	/* a direction the kernel never prints */
 	REQUIRE_INT(t, fake_write(&ft, "iio:device2/buffer0/direction", "sideways\n"), 0);
-	CHECK_INT(t, izc_context_open(ft.sysfs, ft.dev, &ctx), -EINVAL);
+	/* a channel without its _index file, as when unplugged during the scan */
+	REQUIRE_INT(t,
+		    fake_channel(&ft, "iio:device3/buffer0", "in_voltage0", 0, "le:s16/16>>0", 0),
+		    0);
+	snprintf(path, sizeof(path), "%s/iio:device3/buffer0/in_voltage0_index", ft.sysfs);
+	REQUIRE_INT(t, unlink(path), 0);
+	REQUIRE_INT(t, izc_context_open(ft.sysfs, ft.dev, &ctx), 0);
+	CHECK_INT(t, izc_context_device_count(ctx), 2);
+	CHECK_INT(t, izc_context_find_device(ctx, "dac0", &dev), -ENODEV);
+	CHECK_INT(t, izc_context_find_device(ctx, "plain", &dev), -ENODEV);
+	CHECK_INT(t, izc_context_get_device(ctx, 0, &dev), 0);
+	CHECK_STR(t, izc_device_id(dev), "iio:device0");
+	CHECK_INT(t, izc_context_get_device(ctx, 1, &dev), 0);
+	CHECK_STR(t, izc_device_id(dev), "iio:device10");
 out:
 	izc_context_close(ctx);
 	fake_tree_destroy(&ft);
@@ -321,4 +407,4 @@ out:
 
 TEST_SUITE(context_suite, TEST(enumerate), TEST(find_by_name_label_id), TEST(device_attributes),
 	   TEST(buffers), TEST(buffer_attributes), TEST(channels), TEST(scan_mask_and_frame_size),
-	   TEST(open_errors));
+	   TEST(open_errors), TEST(bad_and_24bit_channels), TEST(bad_device_skipped));

@@ -49,7 +49,7 @@ static void parse_invalid(struct test_ctx *t)
 		"le:s12/16>>4 ",		  /* trailing space */
 		"le:s12/16>>4\n\n",		  /* two newlines */
 		"le:s12/16>>4x",		  /* trailing garbage */
-		"le:s12/24>>0",			  /* storage not a power of two */
+		"le:s12/20>>0",			  /* storage not whole bytes */
 		"le:s12/128>>0",		  /* storage too big */
 		"le:s0/16>>0",			  /* zero realbits */
 		"le:s17/16>>0",			  /* realbits > storage */
