@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "csv.h"
 
 static const char *const prog = "izc-capture";
 
@@ -69,8 +70,9 @@ struct capture {
 	int timeout_ms;
 	/* CSV */
 	unsigned int nch;
-	const struct izc_scan_type *types[64];
-	size_t offsets[64];
+	struct tool_csv_col cols[64];
+	size_t line_max; /* room one frame's line needs */
+	size_t line_cap;
 	char *line;
 	size_t line_len;
 };
@@ -93,23 +95,6 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static char *put_int(char *p, int64_t v)
-{
-	char tmp[24];
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	int n = 0;
-
-	if (v < 0)
-		*p++ = '-';
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 static int flush_line(struct capture *cap)
 {
 	int ret = write_all(cap->out_fd, cap->line, cap->line_len);
@@ -121,52 +106,57 @@ static int flush_line(struct capture *cap)
 static int write_csv(struct capture *cap, const unsigned char *data, size_t nframes, size_t frame)
 {
 	for (size_t f = 0; f < nframes; f++) {
-		char *p;
-
-		if (cap->line_len + cap->nch * 22 + 1 > CSV_BUF_SIZE) {
+		if (cap->line_len + cap->line_max > cap->line_cap) {
 			int ret = flush_line(cap);
 
 			if (ret)
 				return ret;
 		}
-		p = cap->line + cap->line_len;
-		for (unsigned int c = 0; c < cap->nch; c++) {
-			if (c)
-				*p++ = ',';
-			p = put_int(p, izc_sample_to_int(cap->types[c],
-							 data + f * frame + cap->offsets[c]));
-		}
-		*p++ = '\n';
-		cap->line_len = (size_t)(p - cap->line);
+		cap->line_len += tool_csv_frame(cap->line + cap->line_len, cap->cols, cap->nch,
+						data + f * frame);
 	}
 	return 0;
 }
 
+/* Header: channel ids; elements of a repeated channel as id[0], id[1], ... */
 static int setup_csv(struct capture *cap, const struct izc_buffer *buf)
 {
-	size_t len = 0;
+	size_t len = 0, idlen = 0;
 
-	cap->line = malloc(CSV_BUF_SIZE);
-	if (!cap->line)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < izc_buffer_channel_count(buf); i++) {
+	for (unsigned int i = 0; i < izc_buffer_channel_count(buf) && cap->nch < 64; i++) {
 		struct izc_channel *ch;
 
 		if (izc_buffer_get_channel(buf, i, &ch))
 			continue;
-		if (izc_stream_channel_offset(cap->stream, ch, &cap->offsets[cap->nch]))
+		if (izc_stream_channel_offset(cap->stream, ch, &cap->cols[cap->nch].offset))
 			continue; /* not enabled */
-		cap->types[cap->nch++] = izc_channel_scan_type(ch);
-		if (cap->header)
-			len += (size_t)snprintf(cap->line + len, CSV_BUF_SIZE - len, "%s%s",
-						cap->nch > 1 ? "," : "", izc_channel_id(ch));
-		if (cap->nch == 64)
-			break;
+		cap->cols[cap->nch++].type = izc_channel_scan_type(ch);
+		idlen += (strlen(izc_channel_id(ch)) + 16) * izc_channel_scan_type(ch)->repeat;
 	}
-	if (cap->header) {
-		cap->line[len++] = '\n';
-		cap->line_len = len;
+	cap->line_max = tool_csv_ncols(cap->cols, cap->nch) * TOOL_CSV_COL_MAX + 1;
+	cap->line_cap = CSV_BUF_SIZE + cap->line_max + idlen;
+	cap->line = malloc(cap->line_cap);
+	if (!cap->line)
+		return -ENOMEM;
+	if (!cap->header)
+		return 0;
+	for (unsigned int i = 0, c = 0; i < izc_buffer_channel_count(buf) && c < cap->nch; i++) {
+		const struct izc_scan_type *st;
+		struct izc_channel *ch;
+		size_t off;
+
+		if (izc_buffer_get_channel(buf, i, &ch) ||
+		    izc_stream_channel_offset(cap->stream, ch, &off))
+			continue;
+		st = izc_channel_scan_type(ch);
+		for (unsigned int e = 0; e < st->repeat; e++)
+			len += (size_t)snprintf(cap->line + len, cap->line_cap - len,
+						st->repeat > 1 ? "%s%s[%u]" : "%s%s",
+						c || e ? "," : "", izc_channel_id(ch), e);
+		c++;
 	}
+	cap->line[len++] = '\n';
+	cap->line_len = len;
 	return 0;
 }
 
