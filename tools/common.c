@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -265,6 +266,27 @@ int tool_parse_channels(const char *prog, const struct izc_buffer *buf, const ch
 	return ret;
 }
 
+/* A usage error naming the first scan index in mask that no channel has. */
+static int check_mask(const char *prog, const struct izc_buffer *buf, uint64_t mask)
+{
+	uint64_t known = 0;
+
+	for (unsigned int i = 0; i < izc_buffer_channel_count(buf); i++) {
+		struct izc_channel *ch;
+
+		if (!izc_buffer_get_channel(buf, i, &ch) && izc_channel_scan_index(ch) < 64)
+			known |= 1ULL << izc_channel_scan_index(ch);
+	}
+	if (!(mask & ~known))
+		return 0;
+	fprintf(stderr,
+		"%s: no channel with scan index %d in buffer%u of %s; izc-info lists the "
+		"channels\n",
+		prog, __builtin_ctzll(mask & ~known), izc_buffer_index(buf),
+		izc_device_id(izc_buffer_device(buf)));
+	return -EINVAL;
+}
+
 int tool_select_channels(const char *prog, const struct izc_device *dev, struct izc_buffer *buf,
 			 const char *spec, size_t *frame)
 {
@@ -273,7 +295,7 @@ int tool_select_channels(const char *prog, const struct izc_device *dev, struct 
 
 	if (!spec)
 		spec = "all";
-	if (tool_parse_channels(prog, buf, spec, &mask))
+	if (tool_parse_channels(prog, buf, spec, &mask) || check_mask(prog, buf, mask))
 		return 1;
 	ret = izc_buffer_set_scan_mask(buf, mask);
 	if (ret) {
@@ -311,8 +333,10 @@ unsigned int tool_backend_flags(int opt)
 	}
 }
 
-const char *tool_stream_error_hint(int err)
+const char *tool_stream_error_hint(const struct izc_device *dev, int err)
 {
+	char node[64];
+
 	switch (-err) {
 	case EBUSY:
 		return "the buffer is enabled or used by another program; stop it and retry";
@@ -321,6 +345,12 @@ const char *tool_stream_error_hint(int err)
 		return "permission denied or no DMABUF support on this buffer; run as root, or "
 		       "use --fileio";
 	case ENOENT:
+		/* The stream opens the device node first, then the allocator. */
+		snprintf(node, sizeof(node), "/dev/%s", izc_device_id(dev));
+		if (access(node, F_OK))
+			return "its device node /dev/iio:deviceN is missing (no udev or mdev?); "
+			       "create it with mknod from the major:minor in "
+			       "/sys/bus/iio/devices/iio:deviceN/dev";
 		return "no /dev/dma_heap/system or /dev/udmabuf; use --fileio, or the other "
 		       "allocator";
 	case ENOMEM:

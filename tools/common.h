@@ -99,7 +99,7 @@ int tool_set_frequency(const char *prog, const struct izc_device *dev, unsigned 
 unsigned int tool_backend_flags(int opt);
 
 /* One sentence on what a stream open error means and what to do. */
-const char *tool_stream_error_hint(int err);
+const char *tool_stream_error_hint(const struct izc_device *dev, int err);
 
 /* Seconds of CLOCK_MONOTONIC. */
 double tool_now(void);

@@ -181,10 +181,14 @@ static int capture_loop(struct capture *cap, struct tool_signals *sig, double t0
 		struct izc_block *b;
 		size_t nframes;
 		void *data;
-		int ret = izc_stream_dequeue(cap->stream, 500, &b);
+		/* 500 ms slices for the progress line, the last one to the -t limit */
+		int slice = cap->timeout_ms >= 0 && cap->timeout_ms - waited < 500
+				    ? cap->timeout_ms - waited
+				    : 500;
+		int ret = izc_stream_dequeue(cap->stream, slice, &b);
 
 		if (ret == -ETIMEDOUT) {
-			waited += 500;
+			waited += slice;
 			if (cap->timeout_ms >= 0 && waited >= cap->timeout_ms) {
 				fprintf(stderr,
 					"%s%s: no data for %d ms; is the device sampling? "
@@ -382,7 +386,7 @@ static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 			      sa->flags, &cap->stream);
 	if (ret) {
 		fprintf(stderr, "%s: cannot open a stream on %s: %s; %s\n", prog,
-			izc_device_id(dev), strerror(-ret), tool_stream_error_hint(ret));
+			izc_device_id(dev), strerror(-ret), tool_stream_error_hint(dev, ret));
 		goto out;
 	}
 	tool_signals_set_stream(sig, cap->stream);

@@ -402,7 +402,7 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 	}
 	if (ret) {
 		fprintf(stderr, "%s: cannot open a stream on %s: %s; %s\n", prog,
-			izc_device_id(dev), strerror(-ret), tool_stream_error_hint(ret));
+			izc_device_id(dev), strerror(-ret), tool_stream_error_hint(dev, ret));
 		goto out;
 	}
 	tool_signals_set_stream(sig, g.stream);

@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Usage and setup errors of izc-capture say what is wrong:
+#  - -c with a scan index no channel has is a usage error (exit 2) naming
+#    the index, not "Numerical result out of range" (exit 1), for an index
+#    and for a mask;
+#  - a missing /dev/iio:deviceN is reported as such, not as a missing DMA
+#    heap with the advice to use --fileio (which fails the same way);
+#  - -t below the 500 ms progress slice is honoured: -t 100 on a 1 S/s
+#    device gives up after 100 ms of waiting, not 500 ms.
+echo "TAP version 13"
+echo "1..7"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { if eval "$1"; then ok "$2"; else notok "$2"; sed 's/^/#   /' /tmp/err; fi; }
+
+insmod /lib/izc/izc_soft_dma.ko &&
+	insmod /lib/izc/izc_block_buffer.ko &&
+	insmod /lib/izc/izc_sim_adc.ko sampling_frequency=0
+check '[ $? = 0 ]' "modules load"
+
+izc-capture -d izc-sim-adc -c 7 -s 10 -o /tmp/o 2>/tmp/err
+rc=$?
+check '[ $rc = 2 ] && grep -q "no channel with scan index 7 in buffer0" /tmp/err' \
+	"-c 7 (4 channels): exit 2 ($rc), names scan index 7"
+izc-capture -d izc-sim-adc -c 0x100 -s 10 -o /tmp/o 2>/tmp/err
+rc=$?
+check '[ $rc = 2 ] && grep -q "no channel with scan index 8 in buffer0" /tmp/err' \
+	"-c 0x100: exit 2 ($rc), names scan index 8"
+
+d=$(grep -l '^izc-sim-adc$' /sys/bus/iio/devices/iio:device*/name | head -1)
+id=$(basename "$(dirname "$d")")
+mv "/dev/$id" /dev/izc-moved
+izc-capture -d "$id" -s 10 -o /tmp/o 2>/tmp/err
+rc=$?
+check '[ $rc = 1 ] && grep -q "device node /dev/iio:deviceN is missing" /tmp/err && ! grep -q dma_heap /tmp/err' \
+	"no /dev/$id (DMABUF): the missing node is reported ($rc)"
+izc-capture -d "$id" -s 10 --fileio -o /tmp/o 2>/tmp/err
+rc=$?
+check '[ $rc = 1 ] && grep -q "device node /dev/iio:deviceN is missing" /tmp/err && ! grep -q "use --fileio" /tmp/err' \
+	"no /dev/$id (--fileio): the missing node is reported, no --fileio advice ($rc)"
+mv /dev/izc-moved "/dev/$id"
+
+# 1 S/s, 8-byte frames, 4 KiB blocks: no block for 512 s.
+izc-capture -d izc-sim-adc -f 1 -b 4096 -s 100000 -t 100 -o /tmp/o 2>/tmp/err
+rc=$?
+# The old loop waited in 500 ms slices and said "no data for 500 ms".
+check '[ $rc = 1 ] && grep -q "no data for 100 ms" /tmp/err' "-t 100: gives up with 'no data for 100 ms' ($rc)"
+izc-capture -d izc-sim-adc -f 0 -s 4096 -b 4096 -t 100 -o /tmp/o 2>/tmp/err
+rc=$?
+check '[ $rc = 0 ] && [ "$(wc -c </tmp/o)" = 32768 ]' "-t 100 with data flowing: 4096 frames, exit $rc"
