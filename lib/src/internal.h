@@ -133,6 +133,8 @@ struct izc_stream {
 	int cancel_fd; /* eventfd */
 	bool running;
 	int last_status; /* of the last block completed on this stream: 0 or -errno */
+	/* length / watermark before the stream set them (-1: not changed) */
+	long long saved_length, saved_watermark;
 	/* fileio output: data_available right after enable, all blocks free */
 	long long fileio_idle;
 	size_t frame_size;

@@ -263,6 +263,19 @@ static void peers_release(struct izc_stream *s)
 	s->npeers = 0;
 }
 
+/*
+ * Put back the buffer's length and watermark as they were before the
+ * stream (the buffer is disabled by now). length first: the kernel clamps
+ * the watermark to a smaller length and refuses a watermark above it.
+ */
+static void restore_buffer(struct izc_stream *s)
+{
+	if (s->saved_length > 0)
+		izc_buffer_attr_write_ll(s->buf, "length", s->saved_length);
+	if (s->saved_watermark > 0)
+		izc_buffer_attr_write_ll(s->buf, "watermark", s->saved_watermark);
+}
+
 static void free_stream(struct izc_stream *s)
 {
 	if (s->blocks && s->ops)
@@ -271,6 +284,7 @@ static void free_stream(struct izc_stream *s)
 		close(s->buf_fd);
 	if (s->dev_fd >= 0)
 		close(s->dev_fd);
+	restore_buffer(s);
 	if (s->cancel_fd >= 0)
 		close(s->cancel_fd);
 	free(s->blocks);
@@ -342,6 +356,7 @@ IZC_EXPORT int izc_stream_open(struct izc_device *dev, unsigned int buffer_index
 	s->nblocks = nblocks;
 	s->block_size = block_size;
 	s->dev_fd = s->buf_fd = s->cancel_fd = -1;
+	s->saved_length = s->saved_watermark = -1;
 
 	ret = izc_device_get_buffer(dev, buffer_index, &s->buf);
 	if (ret)
@@ -405,9 +420,13 @@ IZC_EXPORT int izc_stream_open(struct izc_device *dev, unsigned int buffer_index
 	 * length goes first: the kernel rejects a watermark above length.
 	 */
 	frames = (unsigned long long)nblocks * (block_size / s->frame_size);
+	if (izc_buffer_attr_read_ll(s->buf, "length", &s->saved_length))
+		s->saved_length = -1;
 	ret = izc_buffer_set_length(s->buf, frames);
-	if (ret)
+	if (ret) {
+		s->saved_length = -1;
 		goto err_free;
+	}
 
 	ret = init_blocks(s);
 	if (ret)
@@ -416,6 +435,8 @@ IZC_EXPORT int izc_stream_open(struct izc_device *dev, unsigned int buffer_index
 	if (ret)
 		goto err_free;
 	if (s->ops->kind == IZC_BACKEND_FILEIO) {
+		if (izc_buffer_attr_read_ll(s->buf, "watermark", &s->saved_watermark))
+			s->saved_watermark = -1;
 		ret = izc_buffer_set_watermark(s->buf, block_size / s->frame_size);
 		if (ret)
 			goto err_free;

@@ -81,6 +81,35 @@ out:
 	fake_tree_destroy(&ft);
 }
 
+/* A stream puts the buffer's length and watermark back when it closes. */
+static void buffer_settings_restored(struct test_ctx *t)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_device *dev;
+	struct fake_tree ft = {0};
+	char str[16];
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	REQUIRE_INT(t, fake_dev_file(&ft, "iio:device0", "", 0), 0);
+	REQUIRE_INT(t, fake_write(&ft, "iio:device0/buffer0/length", "256\n"), 0);
+	REQUIRE_INT(t, fake_write(&ft, "iio:device0/buffer0/watermark", "16\n"), 0);
+	REQUIRE_INT(t, open_adc(&ft, &ctx, &dev), 0);
+	REQUIRE_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16, 0, &s), 0);
+	CHECK_INT(t, fake_read(&ft, "iio:device0/buffer0/length", str, sizeof(str)), 1);
+	CHECK_STR(t, str, "8");
+	CHECK_INT(t, fake_read(&ft, "iio:device0/buffer0/watermark", str, sizeof(str)), 1);
+	CHECK_STR(t, str, "4");
+	izc_stream_close(s);
+	CHECK_INT(t, fake_read(&ft, "iio:device0/buffer0/length", str, sizeof(str)), 3);
+	CHECK_STR(t, str, "256");
+	CHECK_INT(t, fake_read(&ft, "iio:device0/buffer0/watermark", str, sizeof(str)), 2);
+	CHECK_STR(t, str, "16");
+out:
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
 static void fileio_input(struct test_ctx *t)
 {
 	struct izc_context *ctx = NULL;
@@ -373,5 +402,6 @@ out:
 	fake_tree_destroy(&ft);
 }
 
-TEST_SUITE(stream_suite, TEST(stream_open_errors), TEST(fileio_input), TEST(fileio_output),
-	   TEST(timeout_partial_and_cancel), TEST(two_streams_two_threads));
+TEST_SUITE(stream_suite, TEST(stream_open_errors), TEST(buffer_settings_restored),
+	   TEST(fileio_input), TEST(fileio_output), TEST(timeout_partial_and_cancel),
+	   TEST(two_streams_two_threads));
