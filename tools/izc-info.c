@@ -87,8 +87,10 @@ static const char *attach_errno_meaning(int err)
 	case EPERM:
 		return "the buffer has no DMABUF support (e.g. a kfifo buffer)";
 	case ENOTTY:
-	case EINVAL:
 		return "this kernel has no IIO DMABUF ioctls (Linux 6.11+ needed)";
+	case EINVAL:
+		return "no IIO DMABUF ioctls on this kernel, or (6.11+) the DMABUF could not "
+		       "be attached to the device";
 	case EBUSY:
 		return "the buffer is busy (enabled for fileio, or in use)";
 	case ENODEV:

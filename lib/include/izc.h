@@ -249,8 +249,10 @@ enum izc_backend {
  * its watermark) and leaves it disabled until izc_stream_start().
  *
  * Backend: DMABUF unless IZC_STREAM_FILEIO. If the kernel or driver cannot
- * do DMABUF (EPERM: buffer without DMABUF ops; ENODEV; ENOTTY or EINVAL:
- * kernels before 6.11; ENOENT: no DMA heap or udmabuf device) the stream
+ * do DMABUF (EPERM: buffer without DMABUF ops; ENODEV; ENOTTY: kernels
+ * before 6.11; EINVAL: a buffer ioctl handler without the DMABUF commands,
+ * or on 6.11+ an ATTACH the exporter refused, see docs/library.md; ENOENT:
+ * no DMA heap or udmabuf device) the stream
  * falls back to fileio, unless IZC_STREAM_NO_FALLBACK, in which case that
  * error is returned. izc_stream_backend() and izc_stream_fallback_reason()
  * say what happened.

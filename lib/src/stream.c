@@ -158,8 +158,8 @@ static bool dmabuf_unsupported(int err)
 	switch (err) {
 	case -EPERM:  /* buffer without DMABUF ops (e.g. kfifo) */
 	case -ENODEV: /* no device behind the ioctl / heap */
-	case -ENOTTY: /* kernel without the ioctls */
-	case -EINVAL: /* kernels 5.11-6.10 answer unknown buffer ioctls so */
+	case -ENOTTY: /* kernel without the ioctls (mainline 5.11-6.10: no handler) */
+	case -EINVAL: /* a buffer ioctl handler without them (6.11+, vendor trees) */
 	case -ENOENT: /* no /dev/dma_heap/system or /dev/udmabuf */
 		return true;
 	default:
