@@ -36,7 +36,9 @@
  *     streams may be used concurrently from different threads. One stream
  *     (and the context it was opened from, for sysfs writes) must be used by
  *     one thread at a time, except izc_stream_cancel(), which any thread may
- *     call at any time.
+ *     call at any time between the stream's open and its close: the caller
+ *     must make sure no call to it is running or can start once
+ *     izc_stream_close() begins (the stream's memory and eventfd go away).
  *   - No configuration is taken from the environment.
  */
 #ifndef IZC_H
@@ -336,8 +338,10 @@ int izc_stream_dequeue(struct izc_stream *stream, int timeout_ms, struct izc_blo
 
 /*
  * Make a current or the next izc_stream_dequeue() (or a blocking fileio
- * output enqueue) on this stream return -ECANCELED. Safe from any thread and
- * from signal handlers. One cancel cancels one wait.
+ * output enqueue, drain, izc_block_wait()) on this stream return
+ * -ECANCELED. Safe from any thread and from signal handlers while the stream
+ * is open; never during or after izc_stream_close() (see Conventions). One
+ * cancel cancels one wait.
  */
 int izc_stream_cancel(struct izc_stream *stream);
 
