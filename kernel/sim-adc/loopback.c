@@ -376,7 +376,8 @@ static u64 izc_sim_link_dac_frame(struct izc_sim_link *link)
  * izc_sim_link_dac_push - the DAC emits @len bytes of its stream
  * @link: a paired link
  * @src: the bytes (frames of the DAC's enabled channels), or NULL for idle
- * @len: any length; a frame may be split across calls
+ * @len: any length; a frame may be split across calls. Idle is O(1) in
+ *	@len, however long an underflow lasted.
  *
  * Context: the DAC's DMA worker.
  * Return: frames dropped for want of room in the FIFO (never when @len is
@@ -401,6 +402,12 @@ u64 izc_sim_link_dac_push(struct izc_sim_link *link, const void *src,
 			/* Every channel: DAC frames are wire frames. */
 			k = rounddown(len, link->wire);
 			dropped += izc_sim_link_put(link, p, k);
+		} else if (!p && !dac->stage_len && len >= dac->frame_bytes) {
+			/* Idle frames widen to all-zero wire frames: in O(1) */
+			k = rounddown(len, dac->frame_bytes);
+			dropped += izc_sim_link_put(link, NULL,
+						    k / dac->frame_bytes *
+						    link->wire);
 		} else {
 			k = min_t(size_t, len, dac->frame_bytes - dac->stage_len);
 			if (p)
@@ -538,7 +545,8 @@ static void izc_sim_link_adc_frame(struct izc_sim_link *link, bool idle)
  * izc_sim_link_adc_fill - the ADC captures @len bytes of the wire
  * @link: the ADC's link
  * @dst: where to, or NULL to drop them (overrun, null DMA mode)
- * @len: any length; a frame may be split across calls
+ * @len: any length; a frame may be split across calls. Dropping is O(1) in
+ *	@len, however long an overrun lasted.
  *
  * Frames come from the FIFO; when it is empty (the DAC does not stream, or
  * a race with the DAC stopping) the ADC captures idle frames.
@@ -552,7 +560,7 @@ void izc_sim_link_adc_fill(struct izc_sim_link *link, void *dst, size_t len)
 	bool full = izc_sim_link_end_full(link, adc);
 	u8 *p = dst;
 	u64 tail;
-	size_t k, used;
+	size_t k, used, frames;
 
 	spin_lock(&link->lock);
 	tail = link->tail;
@@ -569,6 +577,19 @@ void izc_sim_link_adc_fill(struct izc_sim_link *link, void *dst, size_t len)
 			/* Every channel: wire bytes are the ADC's bytes. */
 			k = min_t(size_t, len, used);
 			izc_sim_link_get(link, p, k);
+		} else if (!p && len >= adc->frame_bytes) {
+			/*
+			 * Whole frames dropped: no need to narrow them. The
+			 * FIFO's frames go first, then idle ones (nothing to
+			 * take): O(1) in @len.
+			 */
+			k = rounddown(len, adc->frame_bytes);
+			frames = used / link->wire;
+			if (frames) {
+				k = min_t(size_t, k, frames * adc->frame_bytes);
+				izc_sim_link_get(link, NULL, k / adc->frame_bytes *
+							 link->wire);
+			}
 		} else {
 			izc_sim_link_adc_frame(link, used < link->wire);
 			continue;

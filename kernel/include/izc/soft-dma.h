@@ -44,9 +44,11 @@ enum izc_soft_dma_data_mode {
  * @drain: transmit: consume the next @len bytes of the sample stream from
  *	@src. Same context rules as @fill.
  * @skip: the stream advanced by @len bytes without memory: either the data
- *	mode is NULL (@lost false), or samples were due while no descriptor
- *	was queued (@lost true: capture overrun / transmit underflow, the
- *	converter counts it and, for transmit, emits its idle value).
+ *	mode is NULL (@lost false), or the port's FIFO overflowed (@lost true:
+ *	capture overrun / transmit underflow, the converter counts it and, for
+ *	transmit, emits its idle value). @len can be anything up to the whole
+ *	time the stream went without a descriptor: a port must skip in O(1),
+ *	not sample by sample.
  *
  * @avail: optional flow control: how many bytes the port can produce
  *	(capture) or consume (transmit) right now; SIZE_MAX when it is not
