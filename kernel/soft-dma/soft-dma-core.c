@@ -664,6 +664,7 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 	seq_printf(s, "rate:         %llu B/s%s\n", clk.bps,
 		   clk.bps ? "" : " (unpaced)");
 	seq_printf(s, "frame:        %u B\n", clk.frame);
+	seq_printf(s, "fifo:         %llu B\n", clk.fifo);
 	seq_printf(s, "produced:     %llu B\n", clk.produced);
 	seq_printf(s, "in_gap:       %s\n", gap ? "yes" : "no");
 	if (active)

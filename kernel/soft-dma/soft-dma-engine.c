@@ -6,10 +6,13 @@
  * in steps; a step holds the channel's xfer_lock and
  *  1. gives back descriptors terminated since the last step (callback_result
  *     with DMA_TRANS_ABORTED),
- *  2. if the clock runs: finds out how many bytes are due (paced) and moves
- *     at most IZC_SDMA_STEP_MAX of them (and at most what the port's
- *     avail() allows) into or out of the active descriptor, a page at a
- *     time, or accounts them as lost when no descriptor is queued,
+ *  2. if the clock runs: finds out how many bytes are due (paced) and not
+ *     moved yet: the backlog, which models the port's FIFO. A backlog
+ *     beyond the FIFO's depth (IZC_SDMA_FIFO_NS of data) is lost, oldest
+ *     bytes first, in whole frames, with one skip() call. Then the step
+ *     moves at most IZC_SDMA_STEP_MAX bytes of the backlog (and at most
+ *     what the port's avail() allows) into or out of the active
+ *     descriptor, a page at a time,
  *  3. completes the descriptor when its last byte moved.
  * Between steps the thread sleeps with hrtimer precision until the next
  * batch of bytes is due, or until issue_pending/terminate wakes it.
@@ -40,7 +43,9 @@
 #define IZC_SDMA_STEP_MAX	SZ_256K
 /* Paced: the engine moves about this much time's worth of data per wakeup */
 #define IZC_SDMA_BATCH_NS	NSEC_PER_MSEC
-/* Paced with nothing queued: how often lost bytes are accounted */
+/* Paced: depth of the port's FIFO, in time at the clock's rate */
+#define IZC_SDMA_FIFO_NS	(20 * NSEC_PER_MSEC)
+/* Paced with nothing queued: how often a FIFO overflow is accounted */
 #define IZC_SDMA_IDLE_POLL_NS	NSEC_PER_MSEC
 /* Timer slack for the worker's sleeps */
 #define IZC_SDMA_SLACK_NS	(50 * NSEC_PER_USEC)
@@ -70,6 +75,31 @@ static u64 izc_sdma_batch(const struct izc_sdma_clock *clk)
 					NSEC_PER_SEC);
 
 	return max_t(u64, batch, clk->frame);
+}
+
+/* Bytes of the FIFO's depth at the clock's rate: whole frames, at least one */
+static u64 izc_sdma_fifo(const struct izc_sdma_clock *clk)
+{
+	u64 fifo = mul_u64_u64_div_u64(clk->bps, IZC_SDMA_FIFO_NS,
+				       NSEC_PER_SEC);
+
+	fifo = div_u64(fifo, clk->frame) * clk->frame;
+	return max_t(u64, fifo, clk->frame);
+}
+
+/*
+ * The bytes of a @backlog the FIFO cannot hold: whole frames, so that at
+ * most the FIFO's depth is left (less than @backlog itself, as the depth is
+ * at least one frame).
+ */
+static u64 izc_sdma_overflow(const struct izc_sdma_clock *clk, u64 backlog)
+{
+	u64 over;
+
+	if (backlog <= clk->fifo)
+		return 0;
+	over = backlog - clk->fifo + clk->frame - 1;
+	return div_u64(over, clk->frame) * clk->frame;
 }
 
 /* Call the client's callback as a tasklet-based provider would: BH off */
@@ -155,6 +185,7 @@ void izc_sdma_start_locked(struct izc_sdma_chan *c)
 	c->clk.bps = READ_ONCE(port->bytes_per_second);
 	c->clk.mode = READ_ONCE(port->mode);
 	c->clk.frame = max(READ_ONCE(port->frame_bytes), 1U);
+	c->clk.fifo = c->clk.bps ? izc_sdma_fifo(&c->clk) : 0;
 	c->clk.produced = 0;
 }
 
@@ -235,20 +266,30 @@ static size_t izc_sdma_touch(struct izc_sdma_chan *c,
 	return moved;
 }
 
-/* Paced, nothing queued: everything due is lost, in whole frames */
+/*
+ * Paced: @lost bytes (whole frames) overflowed the FIFO. One skip() call,
+ * whatever the amount: the ports skip in O(1). @clk is the step's copy of
+ * the clock; its @produced follows.
+ */
 static void izc_sdma_lose(struct izc_sdma_chan *c, struct izc_sample_port *port,
-			  const struct izc_sdma_clock *clk, u64 avail)
+			  struct izc_sdma_clock *clk, u64 lost)
 {
-	u64 lost = div_u64(avail, clk->frame) * clk->frame;
 	bool new_gap = false;
 
 	if (!lost)
 		return;
+	clk->produced += lost;
 
 	port->ops->skip(port, lost, true);
 
+	/*
+	 * The port skipped them and counted them lost: the clock's account
+	 * shows them too if it was stopped meanwhile (one generation on, not
+	 * running), so that produced = moved + lost also holds after a stop.
+	 */
 	spin_lock_irq(&c->lock);
-	if (c->clk.gen == clk->gen) {
+	if (c->clk.gen == clk->gen ||
+	    (c->clk.gen == clk->gen + 1 && !c->running)) {
 		c->clk.produced += lost;
 		new_gap = !c->in_gap;
 		c->in_gap = true;
@@ -295,9 +336,9 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 	struct izc_sdma_desc *d;
 	enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
 	LIST_HEAD(aborted);
-	size_t n, moved;
+	size_t n, moved, ready;
 	bool running, finished;
-	u64 avail;
+	u64 backlog;
 	ktime_t now;
 
 	*wake = KTIME_MAX;
@@ -326,45 +367,63 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 
 	now = ktime_get();
 	if (clk.bps) {
-		avail = izc_sdma_due(&clk, now);
-		avail = avail > clk.produced ? avail - clk.produced : 0;
+		backlog = izc_sdma_due(&clk, now);
+		backlog = backlog > clk.produced ? backlog - clk.produced : 0;
 	} else {
-		avail = U64_MAX;
+		backlog = U64_MAX;
 	}
 
 	if (!d) {
 		/* Unpaced: the stream waits for memory, nothing is lost */
 		if (!clk.bps)
 			return false;
-		izc_sdma_lose(c, port, &clk, avail);
+		/* Gaps do not ask avail(): the FIFO overflows regardless */
+		izc_sdma_lose(c, port, &clk, izc_sdma_overflow(&clk, backlog));
 		*wake = ktime_add_ns(now, IZC_SDMA_IDLE_POLL_NS);
 		return false;
 	}
+
+	/*
+	 * Flow control: the port may not be able to take or give the whole
+	 * backlog now. What it holds back is not an overrun: nothing is lost
+	 * while we wait, and the port kicks us when ready. A kick between this
+	 * call and our sleep is not missed: the kick flag was cleared at the
+	 * top of this step and the thread checks it again before it sleeps.
+	 * Otherwise the engine itself is late: what overflows the FIFO is lost.
+	 */
+	ready = port->ops->avail ? port->ops->avail(port) : SIZE_MAX;
+	if (clk.bps && ready >= backlog) {
+		u64 lost = izc_sdma_overflow(&clk, backlog);
+
+		izc_sdma_lose(c, port, &clk, lost);
+		backlog -= lost;
+	}
+	if (!ready)
+		return false;
 
 	n = d->total - d->done;
 	if (clk.bps) {
 		u64 target = min_t(u64, n, izc_sdma_batch(&clk));
 
-		if (avail < target) {
+		if (backlog < target) {
 			*wake = izc_sdma_when(&clk, clk.produced + target);
 			return false;
 		}
 	}
-	n = min_t(u64, min_t(size_t, n, IZC_SDMA_STEP_MAX), avail);
+	n = min_t(u64, min_t(size_t, n, IZC_SDMA_STEP_MAX), backlog);
+	n = min(n, ready);
+	if (clk.bps && n < d->total - d->done) {
+		/*
+		 * Stop on a frame boundary of the stream: the FIFO may overflow
+		 * before the next step, and a gap (whole frames) in the middle
+		 * of a frame would tear it.
+		 */
+		u64 end = clk.produced + n;
+		u32 part;
 
-	/*
-	 * Flow control: the port may not be able to take or give that much
-	 * now. Nothing is lost while we wait; the port kicks us when ready.
-	 * A kick between this call and our sleep is not missed: the kick flag
-	 * was cleared at the top of this step and the thread checks it again
-	 * before it sleeps.
-	 */
-	if (port->ops->avail) {
-		size_t ready = port->ops->avail(port);
-
-		if (!ready)
-			return false;
-		n = min(n, ready);
+		div_u64_rem(end, clk.frame, &part);
+		if (end - part > clk.produced)
+			n -= part;
 	}
 
 	if (clk.mode == IZC_SOFT_DMA_NULL) {

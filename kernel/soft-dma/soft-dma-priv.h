@@ -70,8 +70,11 @@ struct izc_sdma_desc {
  *	of a step that began under another generation
  * @t0: when the clock started
  * @bps: bytes per second, 0 for unpaced
- * @produced: bytes accounted since @t0 (moved to memory, skipped or lost)
+ * @produced: bytes accounted since @t0 (moved to memory, skipped or lost);
+ *	the backlog (due minus @produced) is what the port's FIFO holds
  * @frame: gaps are accounted in multiples of this many bytes
+ * @fifo: depth of the port's FIFO in bytes (whole frames, at least one);
+ *	0 when unpaced
  * @mode: data mode sampled from the port at start
  */
 struct izc_sdma_clock {
@@ -79,6 +82,7 @@ struct izc_sdma_clock {
 	ktime_t t0;
 	u64 bps;
 	u64 produced;
+	u64 fifo;
 	unsigned int frame;
 	enum izc_soft_dma_data_mode mode;
 };

@@ -57,8 +57,9 @@ enum izc_soft_dma_data_mode {
  *	engine waits, without losing anything, until the port calls
  *	izc_soft_dma_port_kick(). A paced clock keeps running meanwhile: the
  *	bytes that became due are moved as soon as the port is ready again.
- *	Gaps (no descriptor queued) do not ask: @skip(len, true) is called
- *	whatever @avail says. Same context rules as @fill.
+ *	What @avail holds back does not count against the FIFO (see the
+ *	timing model below); with no descriptor queued it is not asked: the
+ *	FIFO overflows whatever @avail says. Same context rules as @fill.
  *
  * A capture port implements @fill and @skip, a transmit port @drain and @skip.
  */
@@ -73,7 +74,7 @@ struct izc_sample_port_ops {
  * struct izc_sample_port_stats - counters kept by the engine, read anywhere
  * @descriptors: descriptors completed successfully
  * @bytes: bytes moved (or skipped in NULL mode) for completed descriptors
- * @lost_bytes: bytes that were due while no descriptor was queued
+ * @lost_bytes: bytes lost because the FIFO overflowed
  * @lost_events: number of distinct gaps (overruns/underflows)
  */
 struct izc_sample_port_stats {
@@ -99,12 +100,17 @@ struct izc_sample_port_stats {
  *
  * Timing model (paced): the clock starts at the first issue_pending() after
  * the channel was allocated or terminated; from then on @bytes_per_second
- * bytes become due every second until dmaengine_terminate_*(). Due bytes go
- * into the active descriptor; bytes that are due while the engine finds no
- * descriptor queued (it looks at least every millisecond, which models a
- * FIFO of about one millisecond) are lost: @skip(len, true) and the lost_*
- * stats. Unpaced (@bytes_per_second 0): the stream waits for memory, nothing
- * is ever lost.
+ * bytes become due every second until dmaengine_terminate_*(). Between the
+ * port and memory sits a FIFO 20 ms deep (20 ms of data at
+ * @bytes_per_second, rounded down to whole frames, at least one frame):
+ * bytes that are due and not moved yet wait in it, whether no descriptor is
+ * queued or the engine is late. When it would hold more, the oldest bytes
+ * beyond its depth are lost, in whole frames: @skip(len, true) and the
+ * lost_* stats; one lost_events per run of losses between moved bytes.
+ * The engine accounts an overflow within about a millisecond. Bytes that
+ * @avail holds back are not lost: flow control stalls the stream instead.
+ * Unpaced (@bytes_per_second 0): the stream waits for memory, nothing is
+ * ever lost.
  */
 struct izc_sample_port {
 	const struct izc_sample_port_ops *ops;
