@@ -13,8 +13,9 @@
  * Descriptors: device_prep_slave_sg and device_prep_peripheral_dma_vec.
  * Flags honoured:
  *  - DMA_PREP_INTERRUPT: the callback (or callback_result) is called at the
- *    end of the transfer, and callback_result with DMA_TRANS_ABORTED if the
- *    descriptor is terminated. Without it no callback is ever called.
+ *    end of the transfer (callback_result with DMA_TRANS_WRITE_FAILED or
+ *    DMA_TRANS_READ_FAILED and the residue if a segment was not RAM).
+ *    Without it no callback is ever called.
  *  - DMA_PREP_REPEAT: at its end the descriptor starts over (the callback is
  *    called after every pass), until a descriptor prepared with
  *    DMA_PREP_LOAD_EOT is issued behind it: then the repeated descriptor
@@ -25,11 +26,15 @@
  * Residue: bytes not yet moved of the current pass, updated after every
  * burst, i.e. every engine step (at most 256 KiB; about 1 ms of data when
  * paced); DMA_RESIDUE_GRANULARITY_BURST.
- * terminate_all: stops the clock and terminates every submitted descriptor;
- * their callback_result sees DMA_TRANS_ABORTED, delivered by the worker or at
- * the latest by device_synchronize. After terminate_all + synchronize no
- * callback runs and no descriptor memory is touched. Cookies of terminated
- * descriptors read back as complete from tx_status.
+ * tx_status: DMA_COMPLETE for descriptors that completed or failed,
+ * DMA_IN_PROGRESS otherwise, terminated descriptors included (their cookies
+ * are not completed, as with virt-dma's providers).
+ * terminate_all: stops the clock and terminates every submitted descriptor.
+ * No callback is called for them (provider.rst: "for aborted transfers the
+ * complete callback should not be called"); a callback for a pass or a
+ * transfer that ended before the termination may still run until
+ * device_synchronize returns. After terminate_all + synchronize no callback
+ * runs and no descriptor memory is touched.
  */
 
 #include <linux/debugfs.h>
@@ -402,7 +407,10 @@ static void izc_sdma_free_chan_resources(struct dma_chan *chan)
 	if (thread)
 		kthread_stop(thread);
 
-	/* The core synchronized before; nothing left has a callback due */
+	/*
+	 * The worker is gone and terminated descriptors get no callback, so
+	 * nothing left has a callback due; the core synchronized before.
+	 */
 	spin_lock_irq(&c->lock);
 	list_splice_init(&c->aborted, &left);
 	list_splice_init(&c->allocated, &left);
@@ -510,9 +518,11 @@ EXPORT_SYMBOL_NS_GPL(izc_soft_dma_port_register, IIO_ZEROCOPY);
  * @port: a registered port (anything else is ignored)
  *
  * Normally the channel was released (dma_release_channel) before. If it is
- * still in use, its transfers are terminated (the client gets
- * DMA_TRANS_ABORTED and further prep calls fail). On return the engine no
- * longer calls the port.
+ * still in use, its transfers are terminated (without callbacks, as by
+ * terminate_all) and further prep calls fail. A descriptor prepared before
+ * and submitted and issued after never starts and gets no callback; it is
+ * freed when the client terminates or releases the channel. On return the
+ * engine no longer calls the port.
  *
  * Context: process context, may sleep.
  */

@@ -4,8 +4,8 @@
  *
  * Every allocated channel has a kthread that plays the bus master. It works
  * in steps; a step holds the channel's xfer_lock and
- *  1. gives back descriptors terminated since the last step (callback_result
- *     with DMA_TRANS_ABORTED),
+ *  1. frees descriptors terminated since the last step (without a callback,
+ *     as provider.rst asks of aborted transfers),
  *  2. if the clock runs: finds out how many bytes are due (paced) and not
  *     moved yet: the backlog, which models the port's FIFO. A backlog
  *     beyond the FIFO's depth (IZC_SDMA_FIFO_NS of data) is lost, oldest
@@ -104,8 +104,7 @@ static u64 izc_sdma_overflow(const struct izc_sdma_clock *clk, u64 backlog)
 
 /* Call the client's callback as a tasklet-based provider would: BH off */
 static void izc_sdma_callback(struct dma_async_tx_descriptor *tx,
-			      enum dmaengine_tx_result result, u32 residue,
-			      bool plain_ok)
+			      enum dmaengine_tx_result result, u32 residue)
 {
 	dma_async_tx_callback_result cb_result = tx->callback_result;
 	dma_async_tx_callback cb = tx->callback;
@@ -115,7 +114,7 @@ static void izc_sdma_callback(struct dma_async_tx_descriptor *tx,
 		.residue = residue,
 	};
 
-	if (!cb_result && !(cb && plain_ok))
+	if (!cb_result && !cb)
 		return;
 
 	local_bh_disable();
@@ -127,13 +126,13 @@ static void izc_sdma_callback(struct dma_async_tx_descriptor *tx,
 }
 
 /**
- * izc_sdma_give_back - report terminated descriptors and free them
- * @c: the channel, with @c->xfer_lock held
+ * izc_sdma_give_back - free terminated descriptors
+ * @c: the channel, with @c->xfer_lock held (the worker may be using one)
  * @aborted: descriptors taken off @c->aborted
  *
- * A descriptor prepared with DMA_PREP_INTERRUPT gets its callback_result
- * called with DMA_TRANS_ABORTED and the residue of the interrupted pass. A
- * plain callback is not called: it could not tell an abort from a completion.
+ * No callback is called: "for aborted transfers the complete callback should
+ * not be called" (provider.rst), as virt-dma's providers do. A client learns
+ * what was aborted from its own records after dmaengine_terminate_sync().
  */
 void izc_sdma_give_back(struct izc_sdma_chan *c, struct list_head *aborted)
 {
@@ -143,9 +142,6 @@ void izc_sdma_give_back(struct izc_sdma_chan *c, struct list_head *aborted)
 
 	list_for_each_entry_safe(d, tmp, aborted, node) {
 		list_del(&d->node);
-		if (d->interrupt)
-			izc_sdma_callback(&d->tx, DMA_TRANS_ABORTED,
-					  d->total - d->done, false);
 		kfree(d);
 	}
 }
@@ -194,8 +190,11 @@ void izc_sdma_start_locked(struct izc_sdma_chan *c)
  * @c: the channel, with @c->lock held
  *
  * Descriptors go to @c->aborted in the order they were submitted, the
- * active one first; the worker or device_synchronize gives them back.
- * Every cookie handed out so far counts as completed from now on.
+ * active one first; the worker or device_synchronize frees them. Their
+ * cookies are not completed (as with virt-dma): tx_status() answers
+ * DMA_COMPLETE only for a descriptor that did complete, so a repeated
+ * descriptor's per-pass callback that races with the termination is never
+ * mistaken for its replacement.
  */
 void izc_sdma_abort_locked(struct izc_sdma_chan *c)
 {
@@ -207,7 +206,6 @@ void izc_sdma_abort_locked(struct izc_sdma_chan *c)
 	}
 	list_splice_tail_init(&c->issued, &c->aborted);
 	list_splice_tail_init(&c->submitted, &c->aborted);
-	c->chan.completed_cookie = c->chan.cookie;
 	c->running = false;
 	c->in_gap = false;
 	c->clk.gen++;
@@ -467,7 +465,7 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 	if (d->interrupt)
 		izc_sdma_callback(&d->tx, result,
 				  result == DMA_TRANS_NOERROR ? 0 :
-				  d->total - d->done, true);
+				  d->total - d->done);
 	if (finished)
 		kfree(d);
 

@@ -103,7 +103,7 @@ struct izc_sdma;
  * @submitted: submitted, not issued
  * @issued: issued, waiting for the engine
  * @active: the descriptor the engine works on, or NULL
- * @aborted: terminated descriptors whose ABORTED callback is still due
+ * @aborted: terminated descriptors to be freed (no callback is due)
  * @kick: the worker has to look at the channel again
  * @running: the clock runs (from the first issue_pending to terminate)
  * @in_gap: bytes were lost since the last byte went to memory
