@@ -26,9 +26,10 @@
  * Residue: bytes not yet moved of the current pass, updated after every
  * burst, i.e. every engine step (at most 256 KiB; about 1 ms of data when
  * paced); DMA_RESIDUE_GRANULARITY_BURST.
- * tx_status: DMA_COMPLETE for descriptors that completed or failed,
- * DMA_IN_PROGRESS otherwise, terminated descriptors included (their cookies
- * are not completed, as with virt-dma's providers).
+ * tx_status: DMA_COMPLETE for descriptors that completed, DMA_ERROR (with
+ * the residue) for the last 16 that failed, DMA_IN_PROGRESS otherwise,
+ * terminated descriptors included (their cookies are not completed, as with
+ * virt-dma's providers).
  * terminate_all: stops the clock and terminates every submitted descriptor.
  * No callback is called for them (provider.rst: "for aborted transfers the
  * complete callback should not be called"); a callback for a pass or a
@@ -305,8 +306,20 @@ static enum dma_status izc_sdma_tx_status(struct dma_chan *chan,
 		state->last = chan->completed_cookie;
 		state->used = chan->cookie;
 	}
-	if (status != DMA_COMPLETE)
+	if (status != DMA_COMPLETE) {
 		residue = izc_sdma_residue_locked(c, cookie);
+	} else {
+		unsigned int i;
+
+		for (i = 0; i < IZC_SDMA_FAILED_MAX; i++) {
+			if (cookie >= DMA_MIN_COOKIE &&
+			    c->failed[i].cookie == cookie) {
+				status = DMA_ERROR;
+				residue = c->failed[i].residue;
+				break;
+			}
+		}
+	}
 	spin_unlock_irqrestore(&c->lock, flags);
 
 	if (state) {
@@ -374,6 +387,8 @@ static int izc_sdma_alloc_chan_resources(struct dma_chan *chan)
 	chan->completed_cookie = DMA_MIN_COOKIE;
 	c->running = false;
 	c->kick = false;
+	memset(c->failed, 0, sizeof(c->failed));
+	c->failed_next = 0;
 	c->thread = thread;
 	spin_unlock_irq(&c->lock);
 

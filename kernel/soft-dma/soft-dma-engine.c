@@ -445,6 +445,10 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 		/* bad memory: fail this descriptor, go on with the next */
 		result = d->dir == DMA_DEV_TO_MEM ? DMA_TRANS_WRITE_FAILED :
 						    DMA_TRANS_READ_FAILED;
+		c->failed[c->failed_next].cookie = d->tx.cookie;
+		c->failed[c->failed_next].residue =
+			min_t(size_t, d->total - d->done, U32_MAX);
+		c->failed_next = (c->failed_next + 1) % IZC_SDMA_FAILED_MAX;
 		c->chan.completed_cookie = d->tx.cookie;
 		d->tx.cookie = 0;
 		c->active = NULL;

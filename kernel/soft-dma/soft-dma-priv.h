@@ -20,6 +20,8 @@ struct task_struct;
 
 /* Longest dev_name() / slave name a port can be registered with, plus NUL */
 #define IZC_SDMA_NAME_MAX	64
+/* Failed descriptors whose cookies tx_status reports as DMA_ERROR */
+#define IZC_SDMA_FAILED_MAX	16
 
 /**
  * struct izc_sdma_seg - one contiguous piece of a descriptor
@@ -110,6 +112,9 @@ struct izc_sdma;
  * @clk: the pacing clock
  * @cfg: last dma_slave_config (kept for completeness; the engine has no
  *	bus widths to honour)
+ * @failed: cookies and residues of the last IZC_SDMA_FAILED_MAX descriptors
+ *	that failed (bad memory); tx_status reports DMA_ERROR for them
+ * @failed_next: where the next failure is recorded in @failed
  * @xfer_lock: see below
  * @debugfs: the channel's debugfs directory
  *
@@ -122,7 +127,8 @@ struct izc_sdma;
  *    port unregistration to wait for it. Never taken under @lock.
  *  - @lock (spinlock, irqsave: clients call prep/submit/issue/terminate from
  *    any context) protects the lists, @active, @port, @thread, @kick,
- *    @running, @in_gap, @clk, @cfg, desc->done and the cookies.
+ *    @running, @in_gap, @clk, @cfg, @failed, @failed_next, desc->done and
+ *    the cookies.
  */
 struct izc_sdma_chan {
 	struct dma_chan chan;
@@ -144,6 +150,11 @@ struct izc_sdma_chan {
 	bool in_gap;
 	struct izc_sdma_clock clk;
 	struct dma_slave_config cfg;
+	struct {
+		dma_cookie_t cookie;
+		u32 residue;
+	} failed[IZC_SDMA_FAILED_MAX];
+	unsigned int failed_next;
 
 	struct mutex xfer_lock; /* see the struct comment */
 	struct dentry *debugfs;
