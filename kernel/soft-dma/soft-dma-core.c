@@ -654,6 +654,7 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 {
 	struct izc_sdma_chan *c = s->private;
 	struct izc_sample_port *port;
+	s64 descs = 0, bytes = 0, lost = 0, events = 0;
 	unsigned int nsub, niss, nabort;
 	struct izc_sdma_clock clk;
 	size_t done = 0, total = 0;
@@ -675,6 +676,13 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 	nsub = izc_sdma_list_count(&c->submitted);
 	niss = izc_sdma_list_count(&c->issued);
 	nabort = izc_sdma_list_count(&c->aborted);
+	/* The port may be freed as soon as it is unbound: copy under the lock */
+	if (port) {
+		descs = atomic64_read(&port->stats.descriptors);
+		bytes = atomic64_read(&port->stats.bytes);
+		lost = atomic64_read(&port->stats.lost_bytes);
+		events = atomic64_read(&port->stats.lost_events);
+	}
 	spin_unlock_irq(&c->lock);
 
 	seq_printf(s, "channel:      %s\n", dma_chan_name(&c->chan));
@@ -699,13 +707,10 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 	seq_printf(s, "submitted:    %u\n", nsub);
 	seq_printf(s, "issued:       %u\n", niss);
 	seq_printf(s, "aborted:      %u\n", nabort);
-	seq_printf(s, "descriptors:  %lld\n",
-		   atomic64_read(&port->stats.descriptors));
-	seq_printf(s, "bytes:        %lld\n", atomic64_read(&port->stats.bytes));
-	seq_printf(s, "lost_bytes:   %lld\n",
-		   atomic64_read(&port->stats.lost_bytes));
-	seq_printf(s, "lost_events:  %lld\n",
-		   atomic64_read(&port->stats.lost_events));
+	seq_printf(s, "descriptors:  %lld\n", descs);
+	seq_printf(s, "bytes:        %lld\n", bytes);
+	seq_printf(s, "lost_bytes:   %lld\n", lost);
+	seq_printf(s, "lost_events:  %lld\n", events);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(izc_sdma_state);
