@@ -24,8 +24,12 @@
  *    waits until the channel is terminated, as the dmaengine API documents.
  *  - DMA_PREP_LOAD_EOT: see above; ignored behind a non-repeated descriptor.
  * Residue: bytes not yet moved of the current pass, updated after every
- * burst, i.e. every engine step (at most 256 KiB; about 1 ms of data when
- * paced); DMA_RESIDUE_GRANULARITY_BURST.
+ * burst, i.e. every engine step; DMA_RESIDUE_GRANULARITY_BURST. A step moves
+ * at most 256 KiB. Paced, it starts once 1 ms of data (or the rest of the
+ * pass, if less) is due and moves what is due, so the residue moves in
+ * steps of about 1 ms of data up to 256 KiB per ms (32 MS/s with 8-byte
+ * frames) and of 256 KiB above; flow control (the port's avail()) can make
+ * a step smaller.
  * tx_status: DMA_COMPLETE for descriptors that completed, DMA_ERROR (with
  * the residue) for the last 16 that failed, DMA_IN_PROGRESS otherwise,
  * terminated descriptors included (their cookies are not completed, as with
