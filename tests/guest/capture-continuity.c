@@ -3,10 +3,15 @@
  * capture-continuity: no sample lost or duplicated across block boundaries,
  * and overruns that are counted, visible and recovered from.
  *
- * Part 1: 1 GiB from izc-sim-adc0 (4 x s16, unpaced, touch DMA) through a
+ * Part 1: 1 GiB from izc-sim-adc0 (4 x s32, unpaced, touch DMA) through a
  * libizc DMABUF stream of 8 x 1 MiB blocks cycling; the checker carries the
  * frame index n across blocks, so every block must start exactly where the
- * previous one ended; an unpaced stream never overruns.
+ * previous one ended; an unpaced stream never overruns. s32, because with
+ * s16 the counter repeats every 65536 frames: a 1 MiB block of 4 x s16 is
+ * two whole periods, so a lost, duplicated or stale block would look right.
+ * Each block is poisoned before it goes back to the device (a block never
+ * written again fails), and after the stop blocks_completed and
+ * bytes_completed must have grown by exactly the blocks the reader saw.
  *
  * Part 2: an ADC added with new_device "4 32" (s32: the counter only wraps
  * after 2^32 frames, so any gap's length is exact), paced at 200 kS/s,
@@ -28,23 +33,10 @@ static bool read_blocks(struct izc_stream *s, struct cap_check *k, unsigned int 
 			size_t *bytes)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		struct izc_block *b;
-		size_t used;
-		void *p;
-		bool ok;
-		int ret = izc_stream_dequeue(s, 20000, &b);
-
-		if (!ret)
-			ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &p);
-		if (ret) {
-			tap_diag("block %u: dequeue/cpu_begin %d", i, ret);
+		if (!cap_stream_cycle(s, k, izc_stream_block_size(s), bytes)) {
+			tap_diag("block %u of %u failed", i, count);
 			return false;
 		}
-		used = izc_block_bytes_used(b);
-		ok = cap_check_data(k, p, used);
-		*bytes += used;
-		if (izc_block_cpu_end(b) || izc_block_enqueue(b, 0, 0) || !ok)
-			return false;
 	}
 	return true;
 }
@@ -54,19 +46,24 @@ static void unpaced_gib(struct cap_adc *a)
 	const unsigned long long gib = 1024 * MiB;
 	long long ev0 = cap_attr_ll(a, "overrun_events");
 	long long smp0 = cap_attr_ll(a, "overrun_samples");
+	long long blk0 = cap_attr_ll(a, "blocks_completed");
+	long long byt0 = cap_attr_ll(a, "bytes_completed");
+	unsigned long long tail_blocks = 0;
+	long long dblk, dbyt;
 	struct izc_stream *s = NULL;
 	struct cap_check k;
-	size_t bytes = 0;
+	size_t bytes = 0, tail_bytes = 0;
 	bool ok;
 	int ret;
 
-	cap_check_init(&k, 0xf, 16);
+	cap_check_init(&k, 0xf, 32);
 	ret = izc_buffer_set_scan_mask(a->buf, 0xf);
 	if (!ret)
 		ret = izc_stream_open(a->dev, 0, IZC_DIR_IN, 8, MiB, IZC_STREAM_NO_FALLBACK, &s);
 	if (!ret)
 		ret = izc_stream_start(s);
-	if (!tap_success(ret, -ret, "unpaced: DMABUF stream of 8 x 1 MiB starts")) {
+	if (!tap_success(ret, -ret, "unpaced: DMABUF stream of 8 x 1 MiB (4 x s32) starts")) {
+		tap_ok(false, "unpaced: no data");
 		tap_ok(false, "unpaced: no data");
 		tap_ok(false, "unpaced: no data");
 		if (s)
@@ -74,11 +71,20 @@ static void unpaced_gib(struct cap_adc *a)
 		return;
 	}
 	ok = read_blocks(s, &k, gib / MiB, &bytes);
+	ok = cap_stream_finish(s, &k, &tail_blocks, &tail_bytes) && ok;
 	izc_stream_close(s);
-	tap_ok(ok && bytes == gib && k.n == gib / k.frame,
-	       "unpaced: %zu MiB in %llu blocks, %llu frames, each block continuing the last "
-	       "(n carried across boundaries, from 0)",
-	       bytes / MiB, (unsigned long long)(bytes / MiB), (unsigned long long)k.frames);
+	dblk = cap_attr_ll(a, "blocks_completed") - blk0;
+	dbyt = cap_attr_ll(a, "bytes_completed") - byt0;
+	tap_ok(ok && bytes == gib && k.n == (gib + tail_bytes) / k.frame,
+	       "unpaced: %zu MiB in %llu blocks (+%llu completed before the stop), %llu frames, "
+	       "each block continuing the last (n carried across boundaries, from 0)",
+	       bytes / MiB, (unsigned long long)(bytes / MiB), tail_blocks,
+	       (unsigned long long)k.frames);
+	tap_ok(blk0 >= 0 && byt0 >= 0 && dblk == (long long)(gib / MiB + tail_blocks) &&
+		       dbyt == (long long)(gib + tail_bytes),
+	       "unpaced: blocks_completed +%lld, bytes_completed +%lld == the %llu "
+	       "blocks, %zu bytes the reader got",
+	       dblk, dbyt, gib / MiB + tail_blocks, (size_t)gib + tail_bytes);
 	tap_ok(cap_attr_ll(a, "overrun_events") == ev0 && cap_attr_ll(a, "overrun_samples") == smp0,
 	       "unpaced: overrun_events and overrun_samples unchanged");
 }
@@ -147,11 +153,11 @@ int main(void)
 	struct cap_adc a0 = {0}, a1 = {0};
 	int fd, ret;
 
-	tap_plan(2 + 3 + 2 + 6);
+	tap_plan(2 + 4 + 2 + 6);
 	alarm(170);
 
-	ret = tap_load_sim_adc("sampling_frequency=0");
-	if (!tap_success(ret, -ret, "modules load, izc_sim_adc unpaced"))
+	ret = tap_load_sim_adc("sampling_frequency=0 sample_bits=32");
+	if (!tap_success(ret, -ret, "modules load, izc_sim_adc unpaced, s32"))
 		tap_bail("no modules");
 	ret = cap_adc_open(&a0, "izc-sim-adc0");
 	if (!tap_success(ret, -ret, "izc-sim-adc0 found"))

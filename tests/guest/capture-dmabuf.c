@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * capture-dmabuf: DMABUF capture from the simulated ADC (4 x s16, unpaced,
- * counter waveform).
+ * capture-dmabuf: DMABUF capture from the simulated ADC (4 x s32, unpaced,
+ * counter waveform). s32, because the s16 counter repeats every 65536
+ * frames: blocks (or rings of blocks) of a multiple of that many frames
+ * would let a lost, duplicated or stale block pass; the s32 counter only
+ * wraps after 2^32 frames (64 GiB here).
  *
  * Part 1, the raw kernel ABI: DMABUFs from /dev/dma_heap/system and from
  * udmabuf (memfd + F_SEAL_SHRINK + UDMABUF_CREATE), 2 to 16 blocks of 4 KiB
@@ -10,10 +13,16 @@
  * completion is seen through poll(POLLOUT) on its DMABUF fd, its fence
  * status (from a sync file exported right after the enqueue) is 1, and its
  * data, read between DMA_BUF_IOCTL_SYNC START and END, is the counter
- * continuing exactly where the previous block stopped. udmabuf data is read
- * through the memfd's own mapping: the DMA wrote into those pages.
+ * continuing exactly where the previous block stopped. Before each block is
+ * enqueued again the CPU poisons it (SYNC START/END for write), so a block
+ * the device did not fill again fails. udmabuf data is read and poisoned
+ * through the memfd's own mapping: the DMA wrote into those pages. After
+ * the disable, the blocks whose fence signalled success are checked too, and
+ * blocks_completed and bytes_completed must have grown by exactly the blocks
+ * seen complete.
  *
- * Part 2, the same through libizc streams, both DMABUF sources, no fallback.
+ * Part 2, the same through libizc streams, both DMABUF sources, no fallback,
+ * with the same poisoning and blocks_completed/bytes_completed accounting.
  */
 #define _GNU_SOURCE
 #include <linux/dma-buf.h>
@@ -126,7 +135,7 @@ static int enqueue(int bfd, struct dblk *b, size_t size)
 
 static int cpu_sync(int dmabuf, __u64 flags)
 {
-	struct dma_buf_sync sync = {.flags = flags | DMA_BUF_SYNC_READ};
+	struct dma_buf_sync sync = {.flags = flags | DMA_BUF_SYNC_RW};
 
 	return ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
 }
@@ -135,15 +144,19 @@ static bool raw_case(struct cap_adc *a, int bfd, const struct dcase *dc, size_t 
 {
 	const char *src = dc->src == SRC_HEAP ? "system heap" : "udmabuf";
 	size_t want = 2 * dc->count * dc->size, done = 0;
+	long long blk0 = cap_attr_ll(a, "blocks_completed");
+	long long byt0 = cap_attr_ll(a, "bytes_completed");
 	struct dblk blk[MAXBLK];
-	unsigned int i, n = 0, completions = 0, bad_fence = 0, bad_poll = 0, bad_sync = 0;
+	unsigned int i, j, n = 0, completions = 0, bad_fence = 0, bad_poll = 0, bad_sync = 0;
+	unsigned int tail = 0, tail_aborted = 0;
+	bool started = false, tail_ok = true;
 	struct cap_check k;
 	bool data_ok = true;
 	int ret = 0;
 
 	if (want < 8 * MiB)
 		want = 8 * MiB;
-	cap_check_init(&k, 0xf, 16);
+	cap_check_init(&k, 0xf, 32);
 	memset(blk, 0, sizeof(blk));
 	for (i = 0; i < dc->count && !ret; i++, n++) {
 		blk[i].memfd = -1;
@@ -156,7 +169,7 @@ static bool raw_case(struct cap_adc *a, int bfd, const struct dcase *dc, size_t 
 		ret = ioctl(bfd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &blk[i].dmabuf) ? -errno : 0;
 		if (ret)
 			break;
-		blk[i].map = mmap(NULL, dc->size, PROT_READ, MAP_SHARED,
+		blk[i].map = mmap(NULL, dc->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 				  dc->src == SRC_HEAP ? blk[i].dmabuf : blk[i].memfd, 0);
 		if (blk[i].map == MAP_FAILED) {
 			ret = -errno;
@@ -170,8 +183,10 @@ static bool raw_case(struct cap_adc *a, int bfd, const struct dcase *dc, size_t 
 	if (!tap_success(ret, -ret, "%s: %u x %zu KiB allocated, attached, enqueued, enabled", src,
 			 dc->count, dc->size / KiB)) {
 		tap_ok(false, "%s %u x %zu KiB: no data", src, dc->count, dc->size / KiB);
+		tap_ok(false, "%s %u x %zu KiB: no data", src, dc->count, dc->size / KiB);
 		goto out;
 	}
+	started = true;
 
 	for (i = 0; done < want && data_ok; i = (i + 1) % dc->count) {
 		struct pollfd pfd = {.fd = blk[i].dmabuf, .events = POLLOUT};
@@ -192,6 +207,7 @@ static bool raw_case(struct cap_adc *a, int bfd, const struct dcase *dc, size_t 
 		if (cpu_sync(blk[i].dmabuf, DMA_BUF_SYNC_START))
 			bad_sync++;
 		data_ok = cap_check_data(&k, blk[i].map, dc->size);
+		cap_poison(blk[i].map, dc->size);
 		if (cpu_sync(blk[i].dmabuf, DMA_BUF_SYNC_END))
 			bad_sync++;
 		done += dc->size;
@@ -206,18 +222,53 @@ static bool raw_case(struct cap_adc *a, int bfd, const struct dcase *dc, size_t 
 	tap_ok(data_ok && !bad_fence && !bad_poll && !bad_sync && done >= want &&
 		       k.n == done / k.frame,
 	       "%s %u x %zu KiB: %u completions via POLLOUT, fences ok, %zu MiB exact "
-	       "across block boundaries after SYNC START/END",
+	       "across block boundaries after SYNC START/END, poisoned before each enqueue",
 	       src, dc->count, dc->size / KiB, completions, done / MiB);
 out:
 	izc_buffer_set_enabled(a->buf, false);
-	for (i = 0; i < n; i++) {
-		if (blk[i].fences >= 0) {
-			struct pollfd pfd = {.fd = blk[i].dmabuf, .events = POLLOUT};
+	/*
+	 * The blocks still queued, in queue order from i: those the device had
+	 * completed before the disable (fence status 1) come first and continue
+	 * the counter; the rest were aborted (fence error).
+	 */
+	for (j = 0; j < n; j++) {
+		unsigned int q = (i + j) % n;
+		struct pollfd pfd = {.fd = blk[q].dmabuf, .events = POLLOUT};
+		int st;
 
-			/* Aborted by the disable; it signals, with an error. */
-			poll(&pfd, 1, 5000);
-			close(blk[i].fences);
+		if (blk[q].fences < 0)
+			continue;
+		poll(&pfd, 1, 5000);
+		st = fence_status(blk[q].fences);
+		blk[q].fences = -1;
+		if (!started || !data_ok)
+			continue;
+		if (st == 1 && !tail_aborted) {
+			tail++;
+			tail_ok = !cpu_sync(blk[q].dmabuf, DMA_BUF_SYNC_START) &&
+				  cap_check_data(&k, blk[q].map, dc->size) &&
+				  !cpu_sync(blk[q].dmabuf, DMA_BUF_SYNC_END) && tail_ok;
+		} else if (st < 0) {
+			tail_aborted++;
+		} else {
+			tap_diag("after disable: block %u fence status %d", q, st);
+			tail_ok = false;
 		}
+	}
+	if (started) {
+		long long dblk = cap_attr_ll(a, "blocks_completed") - blk0;
+		long long dbyt = cap_attr_ll(a, "bytes_completed") - byt0;
+
+		tap_ok(data_ok && tail_ok && blk0 >= 0 && byt0 >= 0 &&
+			       dblk == (long long)(completions + tail) &&
+			       dbyt == (long long)((completions + tail) * dc->size),
+		       "%s %u x %zu KiB: blocks_completed +%lld, bytes_completed +%lld == %u "
+		       "blocks seen complete (%u of them after the disable, checked), %u "
+		       "aborted",
+		       src, dc->count, dc->size / KiB, dblk, dbyt, completions + tail, tail,
+		       tail_aborted);
+	}
+	for (i = 0; i < n; i++) {
 		if (blk[i].map && blk[i].map != MAP_FAILED)
 			munmap(blk[i].map, dc->size);
 		if (blk[i].dmabuf > 0) {
@@ -234,13 +285,17 @@ static void lib_case(struct cap_adc *a, unsigned int flags, unsigned int nblocks
 		     size_t want)
 {
 	const char *src = flags & IZC_STREAM_UDMABUF ? "udmabuf" : "system heap";
+	long long blk0 = cap_attr_ll(a, "blocks_completed");
+	long long byt0 = cap_attr_ll(a, "bytes_completed");
+	unsigned long long tail_blocks = 0;
 	struct izc_stream *s = NULL;
 	struct cap_check k;
-	size_t done = 0;
+	size_t done = 0, tail_bytes = 0;
+	long long dblk, dbyt;
 	bool ok = true;
 	int ret;
 
-	cap_check_init(&k, 0xf, 16);
+	cap_check_init(&k, 0xf, 32);
 	ret = izc_stream_open(a->dev, 0, IZC_DIR_IN, nblocks, size, flags | IZC_STREAM_NO_FALLBACK,
 			      &s);
 	if (!ret && izc_stream_backend(s) != IZC_BACKEND_DMABUF)
@@ -250,31 +305,26 @@ static void lib_case(struct cap_adc *a, unsigned int flags, unsigned int nblocks
 	if (!tap_success(ret, -ret, "libizc %s: DMABUF stream of %u x %zu KiB starts", src, nblocks,
 			 size / KiB)) {
 		tap_ok(false, "libizc %s: no data", src);
+		tap_ok(false, "libizc %s: no data", src);
 		if (s)
 			izc_stream_close(s);
 		return;
 	}
-	while (ok && done < want) {
-		struct izc_block *b;
-		void *p;
-
-		ret = izc_stream_dequeue(s, 20000, &b);
-		if (!ret)
-			ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &p);
-		if (ret || izc_block_bytes_used(b) != size) {
-			tap_diag("dequeue/cpu_begin: %d", ret);
-			ok = false;
-			break;
-		}
-		ok = cap_check_data(&k, p, size);
-		done += size;
-		if (izc_block_cpu_end(b) || izc_block_enqueue(b, 0, 0))
-			ok = false;
-	}
+	while (ok && done < want)
+		ok = cap_stream_cycle(s, &k, size, &done);
+	ok = cap_stream_finish(s, &k, &tail_blocks, &tail_bytes) && ok;
 	izc_stream_close(s);
-	tap_ok(ok && k.n == done / k.frame && done >= want,
-	       "libizc %s %u x %zu KiB: %zu MiB of counter data exact from n = 0", src, nblocks,
-	       size / KiB, done / MiB);
+	dblk = cap_attr_ll(a, "blocks_completed") - blk0;
+	dbyt = cap_attr_ll(a, "bytes_completed") - byt0;
+	tap_ok(ok && k.n == (done + tail_bytes) / k.frame && done >= want,
+	       "libizc %s %u x %zu KiB: %zu MiB of counter data exact from n = 0, blocks "
+	       "poisoned before each enqueue (+%llu blocks completed before the stop)",
+	       src, nblocks, size / KiB, done / MiB, tail_blocks);
+	tap_ok(blk0 >= 0 && byt0 >= 0 && dblk == (long long)(done / size + tail_blocks) &&
+		       dbyt == (long long)(done + tail_bytes),
+	       "libizc %s: blocks_completed +%lld, bytes_completed +%lld == the %llu blocks the "
+	       "reader got",
+	       src, dblk, dbyt, done / size + tail_blocks);
 }
 
 int main(void)
@@ -283,11 +333,11 @@ int main(void)
 	size_t grand = 0;
 	int devfd, bfd = 0, ret;
 
-	tap_plan(5 + 2 * NCASES + 4);
+	tap_plan(5 + 3 * NCASES + 6);
 	alarm(170);
 
-	ret = tap_load_sim_adc("sampling_frequency=0");
-	if (!tap_success(ret, -ret, "modules load, izc_sim_adc unpaced"))
+	ret = tap_load_sim_adc("sampling_frequency=0 sample_bits=32");
+	if (!tap_success(ret, -ret, "modules load, izc_sim_adc unpaced, s32"))
 		tap_bail("no modules");
 	ret = cap_adc_open(&a, "izc-sim-adc0");
 	if (!ret)

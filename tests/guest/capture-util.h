@@ -179,4 +179,95 @@ static inline bool cap_check_channel(const struct cap_check *k, const void *vals
 	return true;
 }
 
+/*
+ * Fill a block the application is about to give back to the device with a
+ * pattern the counter never produces twice in a row (0xa5 bytes: every
+ * sample the same), so a block the device hands back without having written
+ * it again fails cap_check_data() instead of passing with the old data.
+ */
+#define CAP_POISON 0xa5
+
+static inline void cap_poison(void *data, size_t bytes)
+{
+	memset(data, CAP_POISON, bytes);
+}
+
+/*
+ * One input block of a libizc stream: dequeue, CPU access for read and
+ * write, check the whole block (bytes_used must be @want) as the next
+ * frames of @k, poison it, end CPU access, enqueue it again. Adds the bytes
+ * checked to @bytes. Returns true if all of that worked and the data matched.
+ */
+static inline bool cap_stream_cycle(struct izc_stream *s, struct cap_check *k, size_t want,
+				    size_t *bytes)
+{
+	struct izc_block *b;
+	size_t used;
+	void *p;
+	bool ok;
+	int ret = izc_stream_dequeue(s, 20000, &b);
+
+	if (!ret)
+		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
+	if (ret) {
+		tap_diag("dequeue/cpu_begin: %d", ret);
+		return false;
+	}
+	used = izc_block_bytes_used(b);
+	ok = used == want;
+	if (!ok)
+		tap_diag("block %u: bytes_used %zu, want %zu", izc_block_index(b), used, want);
+	ok = cap_check_data(k, p, used) && ok;
+	*bytes += used;
+	cap_poison(p, izc_block_size(b));
+	ret = izc_block_cpu_end(b);
+	if (!ret)
+		ret = izc_block_enqueue(b, 0, 0);
+	if (ret) {
+		tap_diag("cpu_end/enqueue: %d", ret);
+		return false;
+	}
+	return ok;
+}
+
+/*
+ * End of a DMABUF input stream: stop it, then take every block still queued.
+ * Blocks the device had completed before the stop come out as data and are
+ * checked as the next frames of @k (counted in @blocks and @bytes); blocks
+ * the stop aborted come out as an error and are not counted. Afterwards the
+ * device's blocks_completed and bytes_completed must have grown by exactly
+ * what the application saw. Returns true if the stop worked and the data
+ * matched; -ENOBUFS ends the queue.
+ */
+static inline bool cap_stream_finish(struct izc_stream *s, struct cap_check *k,
+				     unsigned long long *blocks, size_t *bytes)
+{
+	int ret = izc_stream_stop(s);
+	bool ok = !ret;
+
+	if (ret)
+		tap_diag("stop: %d", ret);
+	for (unsigned int i = 0; i <= izc_stream_block_count(s) && !ret; i++) {
+		struct izc_block *b;
+		void *p;
+
+		ret = izc_stream_dequeue(s, 5000, &b);
+		if (ret == -ENOBUFS)
+			return ok;
+		if (ret < 0) {
+			ret = 0; /* aborted by the stop */
+			continue;
+		}
+		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &p);
+		if (ret)
+			break;
+		ok = cap_check_data(k, p, izc_block_bytes_used(b)) && ok;
+		(*blocks)++;
+		*bytes += izc_block_bytes_used(b);
+		ret = izc_block_cpu_end(b);
+	}
+	tap_diag("after stop: dequeue/cpu access %d, the queue did not end in -ENOBUFS", ret);
+	return false;
+}
+
 #endif /* IZC_TESTS_CAPTURE_UTIL_H */
