@@ -3,13 +3,25 @@
  * capture-fileio: fileio capture with read() through libizc
  * (IZC_STREAM_FILEIO: the kernel's block size is the stream's block, the
  * buffer's watermark), unpaced, the counter waveform verified byte for byte
- * over more than 256 MiB in total: block sizes 4 KiB, 64 KiB, 1 MiB and
- * 16 MiB; s16 (the module's default ADC, 4 channels) and s32 (an 8-channel
- * ADC added through new_device); scan masks all, single, sparse {1,3} and
- * last only. Each stream is checked twice: as frames (every sample against
- * value(n, c), n carried across blocks from 0 at enable), and per channel
- * after izc_demux() at the offset the library computed, with
- * izc_sample_to_int() giving the signed value of the scan type.
+ * over more than 256 MiB in total: block sizes 4 KiB to 16 MiB; s16 (the
+ * module's default ADC, 4 channels) and s32 (an 8-channel ADC added through
+ * new_device); scan masks all, single, sparse {1,3} and last only. Each
+ * stream is checked twice: as frames (every sample against value(n, c), n
+ * carried across blocks from 0 at enable), and per channel after
+ * izc_demux() at the offset the library computed, with izc_sample_to_int()
+ * giving the signed value of the scan type. Each block is poisoned (0xa5)
+ * before it goes back to the library, so a block handed out without being
+ * read into again fails.
+ *
+ * The s16 counter repeats every 65536 frames, so a lost, duplicated or
+ * stale block of a multiple of that many frames (or one a whole ring of a
+ * multiple of that many frames old) would look right. The s16 cases
+ * therefore use blocks of 3072 frames (3 x 2^10) and rings of an odd number
+ * of blocks: only a run of 64 lost blocks, or a block 64 rings old, could
+ * hide. Every larger or power-of-two geometry runs on the s32 ADC, whose
+ * counter wraps after 2^32 frames. The device's blocks_completed and
+ * bytes_completed must grow by at least the blocks read and at most the
+ * kernel's ring more, in whole blocks.
  */
 #include "capture-util.h"
 
@@ -25,12 +37,16 @@ struct fio_case {
 #define KiB (1024ul)
 #define MiB (1024ul * 1024ul)
 
+/* s16: 3072 frames a block, odd block counts (see above). */
 static const struct fio_case cases[] = {
-	{"izc-sim-adc0", 16, 0xf, 4 * KiB, 8, 16 * MiB},
-	{"izc-sim-adc0", 16, 0xa, 64 * KiB, 4, 32 * MiB},
-	{"izc-sim-adc0", 16, 0x1, 64 * KiB, 8, 16 * MiB},
-	{"izc-sim-adc0", 16, 0x8, 1 * MiB, 4, 48 * MiB},
-	{"izc-sim-adc0", 16, 0xf, 16 * MiB, 3, 96 * MiB},
+	{"izc-sim-adc0", 16, 0xf, 24 * KiB, 5, 16 * MiB},
+	{"izc-sim-adc0", 16, 0xa, 12 * KiB, 3, 16 * MiB},
+	{"izc-sim-adc0", 16, 0x1, 6 * KiB, 7, 8 * MiB},
+	{"izc-sim-adc0", 16, 0x8, 6 * KiB, 3, 8 * MiB},
+	{"izc-sim-adc1", 32, 0xa, 64 * KiB, 4, 32 * MiB},
+	{"izc-sim-adc1", 32, 0x1, 64 * KiB, 8, 16 * MiB},
+	{"izc-sim-adc1", 32, 0x8, 1 * MiB, 4, 48 * MiB},
+	{"izc-sim-adc1", 32, 0xf, 16 * MiB, 3, 96 * MiB},
 	{"izc-sim-adc1", 32, 0xff, 1 * MiB, 4, 64 * MiB},
 	{"izc-sim-adc1", 32, 0xa, 4 * KiB, 16, 8 * MiB},
 	{"izc-sim-adc1", 32, 0x80, 16 * MiB, 2, 64 * MiB},
@@ -82,6 +98,9 @@ static bool check_demux(struct izc_stream *s, struct izc_buffer *buf, const stru
 static void run_case(const struct cap_adc *a, const struct fio_case *fc, size_t *grand_total)
 {
 	long long ov0 = cap_attr_ll(a, "overrun_samples");
+	long long blk0 = cap_attr_ll(a, "blocks_completed");
+	long long byt0 = cap_attr_ll(a, "bytes_completed");
+	long long dblk, dbyt, nread;
 	struct izc_stream *s = NULL;
 	struct cap_check k;
 	size_t total = 0, frame = 0;
@@ -107,6 +126,7 @@ static void run_case(const struct cap_adc *a, const struct fio_case *fc, size_t 
 			 fc->block / KiB, frame) ||
 	    !scratch) {
 		tap_ok(false, "no stream: no data");
+		tap_ok(false, "no stream: no data");
 		if (s)
 			izc_stream_close(s);
 		free(scratch);
@@ -125,7 +145,7 @@ static void run_case(const struct cap_adc *a, const struct fio_case *fc, size_t 
 			break;
 		}
 		used = izc_block_bytes_used(b);
-		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &p);
+		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
 		if (ret || used != fc->block) {
 			tap_diag("cpu_begin %d, bytes_used %zu", ret, used);
 			data_ok = false;
@@ -134,11 +154,26 @@ static void run_case(const struct cap_adc *a, const struct fio_case *fc, size_t 
 		data_ok = cap_check_data(&k, p, used);
 		demux_ok = check_demux(s, a->buf, &k, p, used / k.frame, n0, scratch);
 		total += used;
-		izc_block_cpu_end(b);
-		izc_block_enqueue(b, 0, 0);
+		cap_poison(p, used);
+		ret = izc_block_cpu_end(b);
+		if (!ret)
+			ret = izc_block_enqueue(b, 0, 0);
+		if (ret) {
+			tap_diag("cpu_end/enqueue: %d", ret);
+			data_ok = false;
+		}
 	}
 	izc_stream_close(s);
 	*grand_total += total;
+	dblk = cap_attr_ll(a, "blocks_completed") - blk0;
+	dbyt = cap_attr_ll(a, "bytes_completed") - byt0;
+	nread = (long long)(total / fc->block);
+	tap_ok(blk0 >= 0 && byt0 >= 0 && dblk >= nread && dblk <= nread + fc->nblocks &&
+		       dbyt == dblk * (long long)fc->block,
+	       "%s s%u mask 0x%llx: blocks_completed +%lld (read %lld, ring %u), "
+	       "bytes_completed +%lld == whole %zu KiB blocks",
+	       fc->adc, fc->bits, (unsigned long long)fc->mask, dblk, nread, fc->nblocks, dbyt,
+	       fc->block / KiB);
 	tap_ok(data_ok && demux_ok && total >= fc->total && k.n == total / k.frame &&
 		       cap_attr_ll(a, "overrun_samples") == ov0,
 	       "%s s%u mask 0x%llx, %zu KiB blocks: %zu MiB = %llu frames exact from n = 0, "
@@ -155,7 +190,7 @@ int main(void)
 	char text[64];
 	int fd, ret;
 
-	tap_plan(5 + 2 * NCASES);
+	tap_plan(5 + 3 * NCASES);
 	alarm(170);
 
 	ret = tap_load_sim_adc("sampling_frequency=0");
