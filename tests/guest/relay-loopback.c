@@ -12,6 +12,11 @@
  * counter formula from frame 0 on, sample by sample: the far end must see
  * ADC0's stream exactly. All three converters are unpaced; the relay's CPU
  * time per GiB is printed (not asserted).
+ *
+ * All three are 4 x s32: the s16 counter repeats every 65536 frames and a
+ * 1 MiB block of 4 x s16 is two whole periods, so a block lost, relayed
+ * twice or relayed before ADC0 refilled it would have looked right at the
+ * far end. The s32 counter only wraps after 2^32 frames.
  */
 #include <pthread.h>
 #include <sys/resource.h>
@@ -19,7 +24,7 @@
 #include "sim-pair.h"
 
 #define NCHAN 4
-#define FRAME (NCHAN * 2)
+#define FRAME (NCHAN * 4)
 #define BLK   (1 << 20)
 #define NBUFS 4
 #define TOTAL (1ull << 30)
@@ -30,7 +35,7 @@ static volatile int check_bad, stop;
 
 static void *checker(void *arg)
 {
-	static uint16_t s[BLK / 2];
+	static uint32_t s[BLK / 4];
 	uint64_t n = 0;
 	size_t i;
 	int fd = *(int *)arg, c;
@@ -42,12 +47,18 @@ static void *checker(void *arg)
 			check_bad = 1;
 			break;
 		}
-		for (i = 0; i < (size_t)got / 2; i += NCHAN, n++) {
+		if (got % FRAME) {
+			tap_diag("ADC1 read %ld bytes: not whole frames", got);
+			check_bad = 1;
+			break;
+		}
+		for (i = 0; i < (size_t)got / 4; i += NCHAN, n++) {
 			for (c = 0; c < NCHAN; c++) {
-				if (s[i + c] != (uint16_t)(n + c * 4096)) {
-					tap_diag("far end frame %llu ch %d: %u, want %u",
-						 (unsigned long long)n, c, s[i + c],
-						 (uint16_t)(n + c * 4096));
+				uint32_t want = (uint32_t)(n + ((uint64_t)c << 28));
+
+				if (s[i + c] != want) {
+					tap_diag("far end frame %llu ch %d: 0x%x, want 0x%x",
+						 (unsigned long long)n, c, s[i + c], want);
 					check_bad = 1;
 					return NULL;
 				}
@@ -72,8 +83,9 @@ int main(void)
 	pthread_t th;
 	double t0, cpu, wall;
 
-	tap_plan(6);
-	load_modules("instances=2 sampling_frequency=0", "sampling_frequency=0");
+	tap_plan(7);
+	load_modules("instances=2 sampling_frequency=0 sample_bits=32",
+		     "sampling_frequency=0 sample_bits=32");
 	if (iio_find("izc-sim-adc0", &adc0) || iio_find("izc-sim-adc1", &adc1) ||
 	    iio_find("izc-sim-dac0", &dac0))
 		tap_bail("converters missing");
@@ -152,6 +164,11 @@ int main(void)
 		       attr_read(&dac0, "loopback_dropped_samples") == 0 &&
 		       attr_read(&adc0, "overrun_samples") == 0,
 	       "no underflow, drop or overrun anywhere");
+	/* Every block went to ADC0 exactly once per fill and completed before the disable. */
+	tap_ok(attr_read(&adc0, "blocks_completed") == nblk &&
+		       attr_read(&adc0, "bytes_completed") == (long long)TOTAL,
+	       "ADC0 blocks_completed %lld == %d blocks relayed, bytes_completed %lld",
+	       attr_read(&adc0, "blocks_completed"), nblk, attr_read(&adc0, "bytes_completed"));
 	cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
 	tap_diag("relay CPU time %.3f s per GiB (relay thread, %d x %d KiB DMABUFs); wall %.1f s"
 		 " for %llu MiB",
