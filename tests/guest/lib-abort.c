@@ -68,7 +68,7 @@ static void waits(struct izc_device *dev, unsigned int flags, const char *name)
 		ret = izc_stream_start(s);
 	if (!tap_ok(ret == 0, "%s: slow stream started (%d)", name, ret)) {
 		for (int i = 0; i < 4; i++)
-			tap_skip("no stream", "waits");
+			tap_ok(false, "%s: waits not run: no stream", name);
 		return;
 	}
 	tap_errno(izc_stream_dequeue(s, 100, &b), 0, ETIMEDOUT, "%s: dequeue times out", name);
@@ -78,8 +78,10 @@ static void waits(struct izc_device *dev, unsigned int flags, const char *name)
 	pthread_join(th, NULL);
 	tap_errno(ret, 0, ECANCELED, "%s: endless dequeue cancelled from another thread", name);
 	ret = izc_stream_cancel(s);
-	tap_errno(ret ? ret : izc_stream_dequeue(s, 5000, &b), 0, ECANCELED,
-		  "%s: cancel before the wait cancels it", name);
+	if (ret)
+		tap_diag("izc_stream_cancel: %d", ret);
+	tap_errno(ret ? -EPROTO : izc_stream_dequeue(s, 5000, &b), 0, ECANCELED,
+		  "%s: cancel (%d) before the wait cancels it", name, ret);
 	tap_errno(izc_stream_dequeue(s, 50, &b), 0, ETIMEDOUT,
 		  "%s: one cancel cancels one wait only", name);
 	izc_stream_close(s);
