@@ -114,9 +114,9 @@ static void one_backend(struct izc_device *dev, struct izc_channel *const ch[4],
 	int ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, flags, &s);
 
 	if (!tap_ok(ret == 0, "%s: open (%d)", name, ret)) {
-		tap_skip("no stream", "geometry");
-		tap_skip("no stream", "data");
-		tap_skip("no stream", "errors");
+		tap_ok(false, "%s: geometry not checked: no stream", name);
+		tap_ok(false, "%s: data not checked: no stream", name);
+		tap_ok(false, "%s: errors not checked: no stream", name);
 		return;
 	}
 	tap_ok(izc_stream_backend(s) == want && !izc_stream_fallback_reason(s) &&
@@ -158,7 +158,7 @@ static void fallback(struct izc_device *dev, int reason, const char *what)
 		    ret ? ret : izc_stream_fallback_reason(s))) {
 		if (!ret)
 			izc_stream_close(s);
-		tap_skip("no fallback stream", "fallback data");
+		tap_ok(false, "%s: fallback data not checked: no fallback stream", what);
 	} else {
 		ret = izc_stream_start(s);
 		if (!ret)
@@ -213,7 +213,8 @@ int main(void)
 			  EBUSY, "second stream on the same buffer: -EBUSY");
 		izc_stream_close(s);
 	} else {
-		tap_skip("no first stream", "second stream");
+		tap_diag("first stream: %d", ret);
+		tap_ok(false, "second stream on the same buffer: not run, no first stream");
 	}
 	tap_errno(izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE + 2, 0, &s), 0, EINVAL,
 		  "block size not a multiple of the frame: -EINVAL");
@@ -242,14 +243,18 @@ int main(void)
 	if (ret) {
 		tap_diag("no-heap dev root: %d", ret);
 		for (int i = 0; i < 3; i++)
-			tap_skip("no dev root without a heap", "no-heap fallback");
+			tap_ok(false, "no-heap fallback not run: no dev root without a heap");
 	} else {
 		fallback(nodma, -ENOENT, "no dma_heap");
 	}
 	izc_context_close(ctx2);
 	ctx2 = NULL;
 
-	/* A buffer without DMABUF support: ATTACH answers -EPERM. */
+	/*
+	 * A buffer without DMABUF support: ATTACH answers -EPERM. izc_sim_adc
+	 * always offers new_device "4 16 0" (docs/sim-adc.md), so failing to get
+	 * one is a failure, not a reason to skip.
+	 */
 	ret = tap_sysfs_write("/sys/bus/platform/drivers/izc-sim-adc/new_device", "4 16 0");
 	if (!ret)
 		ret = izc_context_open(NULL, NULL, &ctx2);
@@ -260,8 +265,7 @@ int main(void)
 	if (ret) {
 		tap_diag("izc_sim_adc without DMABUF (new_device \"4 16 0\"): %d", ret);
 		for (int i = 0; i < 3; i++)
-			tap_skip("this izc_sim_adc cannot make a buffer without DMABUF",
-				 "forced fallback");
+			tap_ok(false, "forced fallback not run: no ADC without DMABUF");
 	} else {
 		fallback(nodma, -EPERM, "buffer without DMABUF");
 	}
