@@ -17,8 +17,14 @@
  *    cleanly: fences -EINTR, the open fd answers -ENODEV, a reloaded ADC
  *    streams correct data, every module unloads at the end);
  *  - two processes: the device node and the buffer fd are exclusive, a
- *    forked child sharing the buffer fd can enqueue.
+ *    forked child sharing the buffer fd can enqueue; parent and child
+ *    racing ATTACH and ENQUEUE on the shared fd, of the same DMABUF (one
+ *    wins, the other gets the exact errno, one transfer happens) and of
+ *    different ones (both win, the data continues across the two).
  * Sample data is checked against value(n, c) = (n + c * 4096) mod 2^16.
+ * Every DMABUF whose data is checked is poisoned (0xa5, by the CPU) before
+ * the enqueue, so data left from an earlier transfer cannot pass; the
+ * bytes behind a short transfer must still be poison.
  */
 #define _GNU_SOURCE
 #include <linux/dma-buf.h>
@@ -26,6 +32,7 @@
 #include <linux/iio/buffer.h>
 #include <linux/sync_file.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -52,7 +59,7 @@ static int heap_alloc(struct dbuf *d)
 	if (ret)
 		return ret;
 	d->fd = alloc.fd;
-	d->map = mmap(NULL, BLK, PROT_READ, MAP_SHARED, d->fd, 0);
+	d->map = mmap(NULL, BLK, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
 	return d->map == MAP_FAILED ? -errno : 0;
 }
 
@@ -123,24 +130,74 @@ static int fence_wait(int sync_fd, int ms)
 	return ioctl(sync_fd, SYNC_IOC_FILE_INFO, &info) ? -2000 - errno : info.status;
 }
 
-static bool counter_ok(const void *data, size_t bytes)
+static bool counter_ok(const void *data, size_t bytes, uint64_t n0)
 {
 	struct cap_check k;
 
 	cap_check_init(&k, 0xf, 16);
+	k.n = n0;
 	return cap_check_data(&k, data, bytes);
 }
 
-static bool dbuf_counter_ok(const struct dbuf *d, size_t bytes)
+/* Every byte of @data is the poison. */
+static bool poison_ok(const unsigned char *data, size_t bytes)
+{
+	for (size_t i = 0; i < bytes; i++) {
+		if (data[i] != CAP_POISON) {
+			tap_diag("byte %zu behind the transfer: 0x%02x, want the poison", i,
+				 data[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * @bytes of counter from frame @n0 at the start of @d, and the poison
+ * dbuf_poison() left in the rest.
+ */
+static bool dbuf_counter_from(const struct dbuf *d, size_t bytes, uint64_t n0)
 {
 	struct dma_buf_sync s = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
 	bool ok;
 
 	if (ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s))
 		return false;
-	ok = counter_ok(d->map, bytes);
+	ok = counter_ok(d->map, bytes, n0) &&
+	     poison_ok((const unsigned char *)d->map + bytes, BLK - bytes);
 	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
 	return !ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s) && ok;
+}
+
+/* The first sample of @d (channel 0 of frame 0 of its transfer), or -1. */
+static long dbuf_first_sample(const struct dbuf *d)
+{
+	struct dma_buf_sync s = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
+	const unsigned char *p = d->map;
+	long v;
+
+	if (ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s))
+		return -1;
+	v = p[0] | p[1] << 8;
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	return ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s) ? -1 : v;
+}
+
+static bool dbuf_counter_ok(const struct dbuf *d, size_t bytes)
+{
+	return dbuf_counter_from(d, bytes, 0);
+}
+
+/* Fill all of @d with the poison, as the CPU (no transfer may be pending). */
+static int dbuf_poison(const struct dbuf *d)
+{
+	struct dma_buf_sync s = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE};
+
+	if (ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s))
+		return -errno;
+	cap_poison(d->map, BLK);
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
+	return ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
 }
 
 /* Run @fn in a forked child; returns its exit status (or 255). Only the parent prints. */
@@ -188,6 +245,76 @@ static int child_enqueue(void *arg)
 	return -enqueue(c->bfd, c->fd, 4096, 0);
 }
 
+/* One side of a race on the shared buffer fd: ATTACH, or ENQUEUE of RACE_BYTES. */
+#define RACE_BYTES  4096
+#define RACE_ROUNDS 16
+
+struct race_op {
+	int bfd, fd;
+	bool enqueue;
+};
+
+static int race_do(const struct race_op *o)
+{
+	return o->enqueue ? enqueue(o->bfd, o->fd, RACE_BYTES, 0) : attach(o->bfd, o->fd);
+}
+
+/*
+ * Fork a child that shares the buffer fd and run @mine in the parent at the
+ * same moment as @theirs in the child: the child says it is ready through a
+ * pipe and spins on a shared flag, the parent raises the flag, spins
+ * @delay rounds (varied by the caller, so that either side gets ahead) and
+ * goes. Returns the parent's result (0 or -errno); *child gets the child's
+ * (0 or errno; 255 if it did not run to its end, 254 without the flag).
+ */
+static int race(const struct race_op *mine, const struct race_op *theirs, unsigned int delay,
+		int *child)
+{
+	int ready[2], st, ret;
+	volatile int *go;
+	char c = 0;
+	pid_t pid;
+
+	*child = 255;
+	go = mmap(NULL, sizeof(*go), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (go == MAP_FAILED)
+		return -errno;
+	*go = 0;
+	if (pipe(ready)) {
+		ret = -errno;
+		munmap((void *)go, sizeof(*go));
+		return ret;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(254);
+		for (long spin = 0; !__atomic_load_n(go, __ATOMIC_ACQUIRE); spin++)
+			if (spin > 2000000000L)
+				_exit(254);
+		_exit(-race_do(theirs));
+	}
+	close(ready[1]);
+	if (pid < 0) {
+		ret = -errno;
+	} else if (read(ready[0], &c, 1) != 1) {
+		ret = -EPIPE;
+		kill(pid, SIGKILL);
+	} else {
+		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+		for (volatile unsigned int i = 0; i < delay; i++)
+			;
+		ret = race_do(mine);
+	}
+	close(ready[0]);
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		*child = WEXITSTATUS(st);
+	munmap((void *)go, sizeof(*go));
+	return ret;
+}
+
 static int unload_retry(const char *name)
 {
 	int ret = -EAGAIN;
@@ -208,7 +335,7 @@ int main(void)
 	struct child_enq ce;
 	int devfd, bfd = 0, nullfd, closedfd, sa, sb, ret, n, flags;
 
-	tap_plan(60);
+	tap_plan(67);
 	alarm(170);
 
 	ret = tap_load_sim_adc(NULL);
@@ -313,7 +440,8 @@ int main(void)
 	ret = ret ? ret : attach(bfd, b.fd);
 	tap_success(ret, -ret, "attach a and b");
 	/* a: 4 KiB (0.5 s at 1000 S/s), b: 64 KiB (8 s): b stays pending. */
-	ret = enqueue(bfd, a.fd, 4096, 0);
+	ret = dbuf_poison(&a);
+	ret = ret ? ret : enqueue(bfd, a.fd, 4096, 0);
 	sa = export_fences(a.fd);
 	if (!ret)
 		ret = enqueue(bfd, b.fd, BLK, 0);
@@ -355,6 +483,9 @@ int main(void)
 	tap_success(ret, -ret, "unpaced");
 	ce.bfd = bfd;
 	ce.fd = a.fd;
+	/* a still holds the counter from frame 0 of the last case: poison it. */
+	ret = dbuf_poison(&a);
+	tap_success(ret, -ret, "a poisoned by the CPU");
 	/* The fd is one open file: the core has no per-process owner of it. */
 	ret = in_child(child_enqueue, &ce);
 	tap_ok(ret == 0, "a forked child enqueues a on the inherited buffer fd (%d)", ret);
@@ -363,8 +494,132 @@ int main(void)
 	ret = ret ? ret : fence_wait(sa, 5000);
 	close(sa);
 	tap_ok(ret == 1 && dbuf_counter_ok(&a, 4096),
-	       "the child's transfer completes in the parent: fence 1, counter from 0 (%d)", ret);
+	       "the child's transfer completes in the parent: fence 1, counter from 0, the rest "
+	       "still poison (%d)",
+	       ret);
 	izc_buffer_set_enabled(adc.buf, false);
+
+	/*
+	 * --- two processes racing on one buffer fd (forked after GET_FD) ---
+	 * Released together through a pipe, RACE_ROUNDS times each.
+	 * ATTACH of the same DMABUF: the core's buffer->dmabufs check runs
+	 * under dmabufs_mutex, so one wins and the other gets -EBUSY, and
+	 * there is exactly one attachment (detach once: 0, again: -EPERM).
+	 */
+	ret = detach(bfd, a.fd);
+	ret = ret ? ret : detach(bfd, b.fd);
+	tap_success(ret, -ret, "detach a and b before the races");
+	{
+		struct race_op pa = {bfd, a.fd, false}, pb = {bfd, b.fd, false};
+		int bad = 0, pwins = 0, cr, pr, d1, d2;
+
+		for (int i = 0; i < RACE_ROUNDS; i++) {
+			pr = race(&pa, &pa, (i & 1) * 3000000u, &cr);
+			d1 = detach(bfd, a.fd);
+			d2 = detach(bfd, a.fd);
+			pwins += pr == 0;
+			if (!((pr == 0 && cr == EBUSY) || (pr == -EBUSY && cr == 0)) || d1 ||
+			    d2 != -EPERM) {
+				if (bad++ < 4)
+					tap_diag("attach race %d: parent %d, child %d, detach %d, "
+						 "%d",
+						 i, pr, cr, d1, d2);
+			}
+		}
+		tap_ok(!bad,
+		       "%d ATTACH races of a (parent %d wins): one 0, the other EBUSY, one "
+		       "attachment",
+		       RACE_ROUNDS, pwins);
+		bad = 0;
+		for (int i = 0; i < RACE_ROUNDS; i++) {
+			pr = race(&pa, &pb, (i & 1) * 3000000u, &cr);
+			d1 = detach(bfd, a.fd);
+			d2 = detach(bfd, b.fd);
+			if (pr || cr || d1 || d2) {
+				if (bad++ < 4)
+					tap_diag("attach race %d: a %d, b %d, detach %d, %d", i, pr,
+						 cr, d1, d2);
+			}
+		}
+		tap_ok(!bad, "%d ATTACH races of a (parent) and b (child): both attach",
+		       RACE_ROUNDS);
+	}
+	ret = attach(bfd, a.fd);
+	ret = ret ? ret : attach(bfd, b.fd);
+	tap_success(ret, -ret, "a and b attached again");
+	/*
+	 * ENQUEUE of the same DMABUF, O_NONBLOCK, buffer disabled (the winner's
+	 * fence stays pending): the loser either finds that fence
+	 * (dma_resv_wait_timeout() with 0 timeout: -EBUSY) or, when it passed
+	 * that wait before the winner added its fence, finds the block queued
+	 * (izc_queue_enqueue_dmabuf(): -EPERM). Then exactly one transfer of
+	 * RACE_BYTES: counter from 0, the rest of a still poison.
+	 */
+	flags = fcntl(bfd, F_GETFL);
+	fcntl(bfd, F_SETFL, flags | O_NONBLOCK);
+	{
+		struct race_op pa = {bfd, a.fd, true}, pb = {bfd, b.fd, true};
+		int bad = 0, ebusy = 0, eperm = 0, pwins = 0, cr, pr, fa, fb;
+
+		for (int i = 0; i < RACE_ROUNDS; i++) {
+			ret = dbuf_poison(&a);
+			pr = ret ? ret : race(&pa, &pa, (i & 1) * 3000000u, &cr);
+			sa = export_fences(a.fd);
+			ret = izc_buffer_set_enabled(adc.buf, true);
+			fa = ret ? ret : fence_wait(sa, 5000);
+			close(sa);
+			izc_buffer_set_enabled(adc.buf, false);
+			pwins += pr == 0;
+			ebusy += pr == -EBUSY || cr == EBUSY;
+			eperm += pr == -EPERM || cr == EPERM;
+			if (!((pr == 0 && (cr == EBUSY || cr == EPERM)) ||
+			      ((pr == -EBUSY || pr == -EPERM) && cr == 0)) ||
+			    fa != 1 || !dbuf_counter_ok(&a, RACE_BYTES)) {
+				if (bad++ < 4)
+					tap_diag("enqueue race %d: parent %d, child %d, fence %d",
+						 i, pr, cr, fa);
+			}
+		}
+		tap_ok(!bad,
+		       "%d ENQUEUE races of a (parent %d wins): one 0, the other EBUSY (%d) or "
+		       "EPERM (%d); one transfer, counter from 0, rest poison",
+		       RACE_ROUNDS, pwins, ebusy, eperm);
+		/*
+		 * ENQUEUE of different DMABUFs: both go; the queue takes them in
+		 * some order, so one holds frames 0.., the other continues it.
+		 */
+		bad = 0;
+		for (int i = 0; i < RACE_ROUNDS; i++) {
+			uint64_t next = RACE_BYTES / 8;
+			bool a_first;
+
+			ret = dbuf_poison(&a);
+			ret = ret ? ret : dbuf_poison(&b);
+			pr = ret ? ret : race(&pa, &pb, (i & 1) * 3000000u, &cr);
+			sa = export_fences(a.fd);
+			sb = export_fences(b.fd);
+			ret = izc_buffer_set_enabled(adc.buf, true);
+			fa = ret ? ret : fence_wait(sa, 5000);
+			fb = ret ? ret : fence_wait(sb, 5000);
+			close(sa);
+			close(sb);
+			izc_buffer_set_enabled(adc.buf, false);
+			/* Whichever the queue took first starts at frame 0. */
+			a_first = dbuf_first_sample(&a) == 0;
+			if (pr || cr || fa != 1 || fb != 1 ||
+			    !dbuf_counter_from(&a, RACE_BYTES, a_first ? 0 : next) ||
+			    !dbuf_counter_from(&b, RACE_BYTES, a_first ? next : 0)) {
+				if (bad++ < 4)
+					tap_diag("enqueue race %d: a %d, b %d, fences %d %d", i, pr,
+						 cr, fa, fb);
+			}
+		}
+		tap_ok(!bad,
+		       "%d ENQUEUE races of a (parent) and b (child): both go, one continues "
+		       "the other's counter, rest poison",
+		       RACE_ROUNDS);
+	}
+	fcntl(bfd, F_SETFL, flags);
 
 	/* --- rmmod while streaming --- */
 	ret = izc_device_attr_write_ll(adc.dev, "sampling_frequency", 1000);
@@ -415,6 +670,7 @@ int main(void)
 	bfd = 0;
 	ret = devfd < 0 ? -1 : ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, &bfd);
 	ret = ret ? -errno : attach(bfd, a.fd);
+	ret = ret ? ret : dbuf_poison(&a);
 	ret = ret ? ret : enqueue(bfd, a.fd, BLK, 0);
 	sa = export_fences(a.fd);
 	ret = ret ? ret : izc_buffer_set_enabled(adc.buf, true);
@@ -434,14 +690,16 @@ int main(void)
 	 */
 	bfd = 0;
 	ret = ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, &bfd) ? -errno : attach(bfd, a.fd);
+	ret = ret ? ret : dbuf_poison(&a);
 	ret = ret ? ret : enqueue(bfd, a.fd, BLK, 0);
 	sa = export_fences(a.fd);
 	ret = ret ? ret : detach(bfd, a.fd);
 	close(bfd);
 	ret = ret ? ret : izc_buffer_set_enabled(adc.buf, true);
 	ret = ret ? ret : fence_wait(sa, 5000);
-	tap_ok(ret == 1,
-	       "a DMABUF left queued on the disabled buffer is filled at the next enable (%d)",
+	tap_ok(ret == 1 && dbuf_counter_ok(&a, BLK),
+	       "a DMABUF left queued on the disabled buffer is filled at the next enable: "
+	       "fence 1, counter from 0 over the poison (%d)",
 	       ret);
 	close(sa);
 	fcntl(devfd, F_SETFL, O_NONBLOCK);
@@ -451,9 +709,18 @@ int main(void)
 	ret = izc_buffer_set_enabled(adc.buf, true);
 	{
 		struct pollfd p = {.fd = devfd, .events = POLLIN};
-		long got = ret ? ret : (poll(&p, 1, 5000) == 1 ? read_some(devfd) : -ETIMEDOUT);
+		unsigned char data[4096];
+		long got = ret ? ret : (poll(&p, 1, 5000) == 1 ? -ENODATA : -ETIMEDOUT);
 
-		tap_ok(got > 0, "enabled again, in fileio mode: read() gets data (%ld)", got);
+		if (got == -ENODATA) {
+			memset(data, CAP_POISON, sizeof(data));
+			got = read(devfd, data, sizeof(data));
+			got = got < 0 ? -errno : got;
+		}
+		tap_ok(got > 0 && got % 8 == 0 && counter_ok(data, got, 0),
+		       "enabled again, in fileio mode: read() gets %ld bytes, the counter from "
+		       "frame 0",
+		       got);
 	}
 	izc_buffer_set_enabled(adc.buf, false);
 	close(devfd);
