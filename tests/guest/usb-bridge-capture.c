@@ -101,7 +101,7 @@ static pid_t bridge_up(const char *what)
 {
 	pid_t pid = usb_env_bridge_start(NULL, LOG);
 
-	tap_ok(pid > 0, "%s: izc-usb-bridge started", what);
+	tap_ok(pid > 0, "%s: izc-usb-bridge started: exec'd, pid %d", what, pid);
 	return pid;
 }
 

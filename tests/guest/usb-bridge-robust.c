@@ -206,7 +206,7 @@ int main(void)
 
 		pid = usb_env_bridge_start(args, LOG);
 	}
-	tap_ok(pid > 0, "izc-usb-bridge started");
+	tap_ok(pid > 0, "izc-usb-bridge started: exec'd, pid %d", pid);
 	host_check("first run");
 
 	cut("host port disabled", "--dmabuf", disturb_port);
@@ -254,7 +254,7 @@ int main(void)
 	ret = usb_env_wait(host, 60);
 	tap_ok(ret == 1, "the host client ends with an error (exit %d)", ret);
 	pid = usb_env_bridge_start(NULL, LOG);
-	tap_ok(pid > 0, "izc-usb-bridge started again");
+	tap_ok(pid > 0, "izc-usb-bridge started again: exec'd, pid %d", pid);
 	host_check("after a daemon restart");
 
 	ret = usb_env_bridge_stop(pid);

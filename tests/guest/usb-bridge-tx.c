@@ -151,7 +151,7 @@ int main(void)
 	tap_ok(ret == 0, "dummy_hcd (SuperSpeed, sg) loads (%s)", strerror(-ret));
 	unlink(LOG);
 	pid = usb_env_bridge_start(NULL, LOG);
-	tap_ok(pid > 0, "izc-usb-bridge started");
+	tap_ok(pid > 0, "izc-usb-bridge started: exec'd, pid %d", pid);
 	run_case(adc, dac, "--dmabuf", "256M", 256ull << 20, "dmabuf");
 	run_case(adc, dac, "--copy", "64M", 64ull << 20, "copy");
 	ret = usb_env_bridge_stop(pid);

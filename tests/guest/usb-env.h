@@ -115,20 +115,34 @@ static inline const char *usb_env_tool(const char *name, char *buf, size_t len)
 
 /*
  * Start a program with stdout to @out_path (NULL: inherit) and stderr to
- * @err_path (NULL: inherit). argv[0] is a tool name. Returns the pid or
- * -errno.
+ * @err_path (NULL: inherit). argv[0] is a tool name. Returns the pid once
+ * the child has exec'd the program, or -errno: of fork(), or of a failed
+ * execv() (the child reports it through a close-on-exec pipe, whose end of
+ * file means the exec went through; the failed child is reaped), so a pid
+ * > 0 means the program really runs.
  */
 static inline pid_t usb_env_spawn(char *const argv[], const char *out_path, const char *err_path)
 {
 	char path[128];
+	int report[2], err = 0;
+	ssize_t n;
 	pid_t pid;
 
 	usb_env_tool(argv[0], path, sizeof(path));
+	if (pipe(report))
+		return -errno;
+	fcntl(report[0], F_SETFD, FD_CLOEXEC);
+	fcntl(report[1], F_SETFD, FD_CLOEXEC);
 	fflush(stdout);
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		err = errno;
+		close(report[0]);
+		close(report[1]);
+		return -err;
+	}
 	if (pid == 0) {
+		close(report[0]);
 		if (out_path) {
 			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
@@ -142,9 +156,20 @@ static inline pid_t usb_env_spawn(char *const argv[], const char *out_path, cons
 				dup2(fd, 2);
 		}
 		execv(path, argv);
+		err = errno;
+		if (write(report[1], &err, sizeof(err)) != (ssize_t)sizeof(err))
+			_exit(126);
 		_exit(127);
 	}
-	return pid;
+	close(report[1]);
+	do
+		n = read(report[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n == 0)
+		return pid;
+	waitpid(pid, NULL, 0);
+	return n == (ssize_t)sizeof(err) && err ? -err : -EIO;
 }
 
 /* Wait for @pid up to @timeout_s (then SIGKILL); exit code, 128+sig, or -1. */
