@@ -559,9 +559,10 @@ int main(void)
 	fcntl(bfd, F_SETFL, flags | O_NONBLOCK);
 	{
 		struct race_op pa = {bfd, a.fd, true}, pb = {bfd, b.fd, true};
-		int bad = 0, ebusy = 0, eperm = 0, pwins = 0, cr, pr, fa, fb;
+		int bad = 0, ebusy = 0, eperm = 0, pwins = 0, cr, pr, fa;
 
 		for (int i = 0; i < RACE_ROUNDS; i++) {
+			cr = 255;
 			ret = dbuf_poison(&a);
 			pr = ret ? ret : race(&pa, &pa, (i & 1) * 3000000u, &cr);
 			sa = export_fences(a.fd);
@@ -592,6 +593,9 @@ int main(void)
 		for (int i = 0; i < RACE_ROUNDS; i++) {
 			uint64_t next = RACE_BYTES / 8;
 			bool a_first;
+			int fb;
+
+			cr = 255;
 
 			ret = dbuf_poison(&a);
 			ret = ret ? ret : dbuf_poison(&b);
