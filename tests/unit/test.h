@@ -51,6 +51,20 @@ struct test_suite {
 		}                                                                                  \
 	} while (0)
 
+/* Compare @n elements of two integer arrays; reports the first difference. */
+#define CHECK_ARRAY(t, a, b, n)                                                                    \
+	do {                                                                                       \
+		for (size_t i_ = 0; i_ < (size_t)(n); i_++) {                                      \
+			long long a_ = (long long)(a)[i_], b_ = (long long)(b)[i_];                \
+			if (a_ != b_) {                                                            \
+				(t)->failures++;                                                   \
+				printf("# %s:%d: %s[%zu] == %lld, expected %s[%zu] == %lld\n",     \
+				       __FILE__, __LINE__, #a, i_, a_, #b, i_, b_);                \
+				break;                                                             \
+			}                                                                          \
+		}                                                                                  \
+	} while (0)
+
 #define CHECK_STR(t, a, b)                                                                         \
 	do {                                                                                       \
 		const char *a_ = (a), *b_ = (b);                                                   \

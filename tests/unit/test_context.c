@@ -153,6 +153,7 @@ static void buffers(struct test_ctx *t)
 	struct izc_buffer *buf = NULL;
 	struct izc_channel *ch;
 	struct fake_tree ft = {0};
+	long long len;
 
 	REQUIRE_INT(t, build_tree(&ft), 0);
 	REQUIRE_INT(t, izc_context_open(ft.sysfs, ft.dev, &ctx), 0);
@@ -178,7 +179,9 @@ static void buffers(struct test_ctx *t)
 	CHECK_STR(t, izc_channel_id(ch), "in_voltage0");
 	CHECK_INT(t, izc_channel_scan_type(ch)->is_be, true);
 	CHECK_INT(t, izc_buffer_set_length(buf, 64), 0);
-	CHECK_INT(t, izc_buffer_attr_read_ll(buf, "length", &(long long){0}), 0);
+	len = 0;
+	CHECK_INT(t, izc_buffer_attr_read_ll(buf, "length", &len), 0);
+	CHECK_INT(t, len, 64);
 
 	/* no buffer at all */
 	REQUIRE_INT(t, izc_context_find_device(ctx, "plain", &dev), 0);
@@ -215,8 +218,14 @@ static void buffer_attributes(struct test_ctx *t)
 	CHECK_INT(t, izc_buffer_enabled(buf), 1);
 	CHECK_INT(t, izc_buffer_data_available(buf, &avail), 0);
 	CHECK_INT(t, avail, 0);
+	/* something else there first, so the read-back shows the write */
+	REQUIRE_INT(t, fake_write(&ft, "iio:device0/buffer0/direction", "out\n"), 0);
 	CHECK_INT(t, izc_buffer_attr_write(buf, "direction", "in"), 0);
+	CHECK_INT(t, fake_read(&ft, "iio:device0/buffer0/direction", s, sizeof(s)), 2);
+	CHECK_STR(t, s, "in");
+	memset(s, 'x', sizeof(s));
 	CHECK_INT(t, izc_buffer_attr_read(buf, "direction", s, sizeof(s)), 2);
+	CHECK_STR(t, s, "in");
 	CHECK_INT(t, izc_buffer_attr_read(buf, "nope", s, sizeof(s)), -ENOENT);
 out:
 	izc_context_close(ctx);

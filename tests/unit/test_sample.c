@@ -3,7 +3,9 @@
  * Demux and raw sample conversion.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "izc.h"
 #include "test.h"
@@ -31,13 +33,20 @@ demux_channels(struct test_ctx *t)
 		memcpy(frames + f * 16 + 2, &b, 2);
 		memcpy(frames + f * 16 + 8, &ts, 8);
 	}
+	/* whole arrays, the output cleared (to a non-result) before each demux */
+	memset(out16, 0x5a, sizeof(out16));
 	CHECK_INT(t, izc_demux(frames, 3, 16, 2, 2, out16), 0);
-	CHECK_INT(t, out16[0], -200);
-	CHECK_INT(t, out16[2], -202);
+	CHECK_ARRAY(t, out16, ((int16_t[]){-200, -201, -202}), 3);
+	memset(out16, 0x5a, sizeof(out16));
 	CHECK_INT(t, izc_demux(frames, 3, 16, 0, 2, out16), 0);
-	CHECK_INT(t, out16[1], 101);
+	CHECK_ARRAY(t, out16, ((int16_t[]){100, 101, 102}), 3);
+	memset(out64, 0x5a, sizeof(out64));
 	CHECK_INT(t, izc_demux(frames, 3, 16, 8, 8, out64), 0);
-	CHECK_INT(t, out64[2], 2000000007LL);
+	CHECK_ARRAY(t, out64, ((int64_t[]){7, 1000000007LL, 2000000007LL}), 3);
+	/* fewer frames: only that many samples written, the rest untouched */
+	memset(out16, 0x5a, sizeof(out16));
+	CHECK_INT(t, izc_demux(frames + 16, 2, 16, 0, 2, out16), 0);
+	CHECK_ARRAY(t, out16, ((int16_t[]){101, 102, 0x5a5a}), 3);
 	CHECK_INT(t, izc_demux(frames, 0, 16, 8, 8, NULL), 0);
 }
 
@@ -102,13 +111,43 @@ static void convert_64bit(struct test_ctx *t)
 	CHECK_INT(t, izc_sample_to_int(&u64, braw), 0x102);
 }
 
+/* |got - want| within 1e-12 relative (or absolute near 0), with the numbers on failure. */
+#define CHECK_DOUBLE(t, got, want)                                                                 \
+	do {                                                                                       \
+		double g_ = (got), w_ = (want);                                                    \
+		double tol_ = 1e-12 * (fabs(w_) > 1.0 ? fabs(w_) : 1.0);                           \
+		if (!(fabs(g_ - w_) <= tol_)) {                                                    \
+			(t)->failures++;                                                           \
+			printf("# %s:%d: %s == %.17g, expected %.17g\n", __FILE__, __LINE__, #got, \
+			       g_, w_);                                                            \
+		}                                                                                  \
+	} while (0)
+
+/* (izc_sample_to_int() + offset) * scale */
 static void convert_double(struct test_ctx *t)
 {
-	struct izc_scan_type st = T("le:s16/16>>0");
-	unsigned char raw[2] = {0x0a, 0x00}; /* 10 */
-	double v = izc_sample_to_double(&st, raw, 0.5, 2.0);
+	struct izc_scan_type s16 = T("le:s16/16>>0"), u16 = T("le:u16/16>>0");
+	struct izc_scan_type sh = T("le:s12/16>>4"), be32 = T("be:s32/32>>0");
+	unsigned char ten[2] = {0x0a, 0x00};		 /* 10 */
+	unsigned char minus10[2] = {0xf6, 0xff};	 /* -10 */
+	unsigned char u[2] = {0xff, 0xff};		 /* 65535 unsigned, -1 signed */
+	unsigned char shifted[2] = {0xd0, 0xff};	 /* 12-bit -3 << 4 */
+	unsigned char b32[4] = {0xff, 0xff, 0xff, 0x00}; /* -256 big endian */
 
-	CHECK(t, v > 5.999 && v < 6.001);
+	CHECK_DOUBLE(t, izc_sample_to_double(&s16, ten, 0.5, 2.0), 6.0);
+	CHECK_DOUBLE(t, izc_sample_to_double(&s16, ten, 1.0, 0.0), 10.0);
+	/* sign: negative raw, negative scale, negative offset */
+	CHECK_DOUBLE(t, izc_sample_to_double(&s16, minus10, 0.25, 0.0), -2.5);
+	CHECK_DOUBLE(t, izc_sample_to_double(&s16, minus10, -0.25, 0.0), 2.5);
+	CHECK_DOUBLE(t, izc_sample_to_double(&s16, ten, 1.5, -20.0), -15.0);
+	/* the same bits, signed and unsigned */
+	CHECK_DOUBLE(t, izc_sample_to_double(&s16, u, 2.0, 0.0), -2.0);
+	CHECK_DOUBLE(t, izc_sample_to_double(&u16, u, 2.0, 0.0), 131070.0);
+	/* shift and realbits before the offset: (-3 + 1) * 2 */
+	CHECK_DOUBLE(t, izc_sample_to_double(&sh, shifted, 2.0, 1.0), -4.0);
+	/* big endian, a scale with no exact binary form */
+	CHECK_DOUBLE(t, izc_sample_to_double(&be32, b32, 0.001, 0.0), -0.256);
+	CHECK_DOUBLE(t, izc_sample_to_double(&be32, b32, 0.0, 5.0), 0.0);
 }
 
 TEST_SUITE(sample_suite, TEST(demux_channels), TEST(demux_invalid), TEST(convert_sign_extension),
