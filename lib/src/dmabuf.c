@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -201,7 +202,7 @@ static int dmabuf_submit(struct izc_stream *s, struct izc_block *b, size_t bytes
 	if (ret < 0)
 		return ret;
 	/* s's queue: b is already in it (prestart) or goes to its tail next. */
-	izc_dmabuf_arm_fence(b, s->qhead == b ? NULL : s->qhead, s->last_status < 0);
+	izc_dmabuf_arm_fence(b);
 	return 0;
 }
 
@@ -248,44 +249,11 @@ static int export_fences(const struct izc_block *b)
 }
 
 /*
- * Whether sync file fd holds only the kernel's signalled stub fence, which
- * an export returns when no fence on the DMABUF was pending any more.
- */
-static bool is_stub(int fd)
-{
-	struct sync_fence_info fi = {.status = 0};
-	struct sync_file_info info = {.num_fences = 0};
-
-	if (izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info) < 0 || info.num_fences != 1 ||
-	    info.status != 1)
-		return false;
-	info = (struct sync_file_info){.num_fences = 1, .sync_fence_info = (__u64)(uintptr_t)&fi};
-	if (izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info) < 0)
-		return false;
-	return !strcmp(fi.driver_name, "stub");
-}
-
-/* Whether a block queued before b (from older on) still has a pending fence. */
-static bool older_pending(const struct izc_block *older, const struct izc_block *b)
-{
-	for (; older && older != b; older = older->next) {
-		struct pollfd pfd = {.fd = older->fence_fd, .events = POLLIN};
-
-		if (older->deferred || older->seen_idle || older->fence_fd < 0)
-			continue;
-		/* A sync file polls readable once its fence is signalled. */
-		if (poll(&pfd, 1, 0) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
  * The export must happen while the submission's fence is still pending: the
  * kernel leaves signalled fences out of an export, so a sync file exported
- * after completion is a signalled stub that hides the fence's error. The
- * export below runs right after the ENQUEUE (or FunctionFS TRANSFER) ioctl
- * returned, and can still be too late:
+ * after completion holds only the kernel's signalled stub fence, which hides
+ * the fence's error. The export below runs right after the ENQUEUE (or
+ * FunctionFS TRANSFER) ioctl returned, and can still be too late:
  *
  *   - The export fails (EMFILE, ENOMEM): the outcome of this submission can
  *     never be known; it is reported as that error when the block completes,
@@ -294,17 +262,15 @@ static bool older_pending(const struct izc_block *older, const struct izc_block 
  *   - The export returns the stub: the fence was signalled before the
  *     export. Upstream buffer-dma signals a failed submission's fence with
  *     the error inside ENQUEUE, which still returns 0; a very fast transfer
- *     can also complete that early. Devices complete blocks in queue order,
- *     so when an older block on the same buffer is still pending, this one
- *     cannot have completed normally: the submission failed, and as its
- *     errno is lost it is reported as -EIO. With nothing older pending the
- *     two cases cannot be told apart through the uapi: the block takes the
- *     outcome of the last block completed on the stream, -EIO after an
- *     error (a device that fails keeps failing), else success (a false
- *     error would throw away good data).
+ *     can also complete that early. fence_status() tells them apart where
+ *     the uapi allows (see there).
+ *
+ * armed_ns is taken after the export, from the clock fence timestamps use
+ * (CLOCK_MONOTONIC): no system call is added to a block's cycle.
  */
-void izc_dmabuf_arm_fence(struct izc_block *b, const struct izc_block *older, bool failing)
+void izc_dmabuf_arm_fence(struct izc_block *b)
 {
+	struct timespec now;
 	int fd;
 
 	if (b->fence_fd >= 0)
@@ -313,23 +279,40 @@ void izc_dmabuf_arm_fence(struct izc_block *b, const struct izc_block *older, bo
 	b->fence_err = 0;
 	b->seen_idle = false;
 	fd = export_fences(b);
-	if (fd < 0) {
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	b->armed_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if (fd < 0)
 		b->fence_err = fd == -ENOTTY ? 0 : fd;
-		return;
-	}
-	b->fence_fd = fd;
-	if (is_stub(fd) && (failing || older_pending(older, b)))
-		b->fence_err = -EIO;
+	else
+		b->fence_fd = fd;
 }
+
+/* Fences one status read describes; a snapshot rarely has more than one. */
+#define IZC_FENCE_INFO_MAX 8
 
 /*
  * The outcome of the fences on a DMABUF that poll() reported idle: 0, or the
  * (negative) error a device set on its fence.
+ *
+ * order: the stream b was dequeued from in queue order, or NULL (FunctionFS
+ * transfers, relays). Devices complete a stream's blocks in queue order, so
+ * when the snapshot is the stub (b was signalled before its export) and the
+ * block dequeued before b was signalled after that export, b cannot have
+ * completed normally: its submission failed, and as its errno is lost it is
+ * reported as -EIO. Otherwise the two cases cannot be told apart through
+ * the uapi: b takes the outcome of the last block completed on the stream,
+ * -EIO after an error (a device that fails keeps failing), else success (a
+ * false error would throw away good data).
  */
-static int fence_status(struct izc_block *b)
+static int fence_status(struct izc_block *b, struct izc_stream *order)
 {
-	struct sync_file_info info = {.num_fences = 0};
+	struct sync_fence_info fi[IZC_FENCE_INFO_MAX];
+	struct sync_file_info info = {
+		.num_fences = IZC_FENCE_INFO_MAX,
+		.sync_fence_info = (__u64)(uintptr_t)fi,
+	};
 	int fd = b->fence_fd, err = b->fence_err, ret;
+	uint64_t signalled_ns = 0;
 
 	b->fence_fd = -1;
 	b->fence_err = 0;
@@ -342,21 +325,39 @@ static int fence_status(struct izc_block *b)
 		fd = export_fences(b);
 	if (fd < 0)
 		return fd == -ENOTTY ? 0 : fd;
+	memset(fi, 0, sizeof(fi));
 	ret = izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
+	if (ret == -EINVAL) {
+		/* More fences than fi holds: the status alone. */
+		info = (struct sync_file_info){.num_fences = 0};
+		ret = izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
+	}
 	close(fd);
 	if (ret < 0)
 		return ret;
+	if (info.num_fences == 1 && info.sync_fence_info && !strcmp(fi[0].driver_name, "stub")) {
+		if (order && (order->last_signal_ns > b->armed_ns || order->last_status < 0))
+			return -EIO;
+		return 0;
+	}
 	if (info.status < 0)
 		return info.status;
 	/* 0: a fence is still active, someone queued the buffer again. */
-	return info.status == 1 ? 0 : -EBUSY;
+	if (info.status != 1)
+		return -EBUSY;
+	for (unsigned int i = 0; info.sync_fence_info && i < info.num_fences; i++)
+		if (fi[i].timestamp_ns > signalled_ns)
+			signalled_ns = fi[i].timestamp_ns;
+	if (order && signalled_ns)
+		order->last_signal_ns = signalled_ns;
+	return 0;
 }
 
 int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
 {
 	int ret = izc_stream_poll(s, b->dmabuf_fd, POLLOUT, timeout_ms);
 
-	return ret ? ret : fence_status(b);
+	return ret ? ret : fence_status(b, NULL);
 }
 
 /* Blocks one poll() looks at: the head of the queue and those behind it. */
@@ -392,7 +393,7 @@ static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeou
 				q[i]->seen_idle = true;
 	}
 	b->seen_idle = false;
-	*status = fence_status(b);
+	*status = fence_status(b, s);
 	return 0;
 }
 

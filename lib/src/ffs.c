@@ -59,6 +59,6 @@ IZC_EXPORT int izc_ffs_transfer(int ep_fd, struct izc_block *block, size_t lengt
 	ret = ffs_ioctl(ep_fd, FUNCTIONFS_DMABUF_TRANSFER, &req);
 	if (ret < 0)
 		return ret;
-	izc_dmabuf_arm_fence(block, NULL, false);
+	izc_dmabuf_arm_fence(block);
 	return 0;
 }

@@ -78,6 +78,7 @@ struct izc_block {
 	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */
 	int fence_fd;		 /* sync file of the last submission, -1 if none */
 	int fence_err;		 /* < 0: the outcome the last submission's arm found */
+	uint64_t armed_ns;	 /* CLOCK_MONOTONIC just after that snapshot */
 	bool seen_idle;		 /* a poll found it complete since its last submission */
 	void *map;		 /* lazily mmap()ed */
 	unsigned int cpu_access; /* IZC_ACCESS_* while CPU access is open */
@@ -132,7 +133,8 @@ struct izc_stream {
 	int buf_fd;
 	int cancel_fd; /* eventfd */
 	bool running;
-	int last_status; /* of the last block completed on this stream: 0 or -errno */
+	int last_status;	 /* of the last block completed on this stream: 0 or -errno */
+	uint64_t last_signal_ns; /* when that block's fence was signalled, if known */
 	/* length / watermark before the stream set them (-1: not changed) */
 	long long saved_length, saved_watermark;
 	/* fileio output: data_available right after enable, all blocks free */
@@ -175,12 +177,7 @@ int izc_dmabuf_attach_cached(struct izc_stream *s, const struct izc_block *b);
 /* Detach every block of owner from s's buffer (owner is being closed). */
 void izc_dmabuf_detach_owner(struct izc_stream *s, const struct izc_stream *owner);
 int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms);
-/*
- * Snapshot the fences of a submission of b just made, for the status at
- * completion. older: the first block queued before b on the same device
- * (walked through ->next up to b), NULL if none or unknown; failing: the
- * last block that completed on that device had an error.
- */
-void izc_dmabuf_arm_fence(struct izc_block *b, const struct izc_block *older, bool failing);
+/* Snapshot the fences of a submission of b just made, for the status at completion. */
+void izc_dmabuf_arm_fence(struct izc_block *b);
 
 #endif /* IZC_INTERNAL_H */
