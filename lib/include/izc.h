@@ -328,9 +328,10 @@ int izc_stream_stop(struct izc_stream *stream);
  *                DMABUF, when the fence could not be read: the error of the
  *                fence export made right after the enqueue (e.g. -EMFILE),
  *                or -EIO for a fence already signalled at that export while
- *                an older block on the same buffer was still pending (a
- *                submission the driver failed inside ENQUEUE; its own errno
- *                is lost). docs/library.md, "Fences", has the limits.
+ *                the block dequeued before it was signalled only after that
+ *                export (a submission the driver failed inside ENQUEUE; its
+ *                own errno is lost). docs/library.md, "Fences", has the
+ *                limits.
  * A block relayed into this stream from another is returned here too; the
  * application gives it back to its own stream with izc_block_enqueue().
  */
