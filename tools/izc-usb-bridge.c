@@ -277,6 +277,26 @@ static int play_out(struct bridge *b, bool *at_dac)
 	return 0;
 }
 
+/*
+ * Neither the USB transfer at the head of the queue nor the next IIO block
+ * is done: sleep until one of the stream's DMABUFs goes idle (POLLOUT: all
+ * its fences signalled, which is how both sides complete), at most
+ * timeout_ms. Every block is then in a USB transfer or queued on the IIO
+ * buffer, so none is idle already.
+ */
+static void wait_any_block(struct izc_stream *s, int timeout_ms)
+{
+	unsigned int n = izc_stream_block_count(s), i, k = 0;
+	struct pollfd p[IZC_USB_MAX_NBLOCKS];
+	struct izc_block *blk;
+
+	for (i = 0; i < n && k < IZC_USB_MAX_NBLOCKS; i++)
+		if (!izc_stream_get_block(s, i, &blk))
+			p[k++] = (struct pollfd){.fd = izc_block_dmabuf_fd(blk), .events = POLLOUT};
+	if (poll(p, k, timeout_ms) < 0 && errno != EINTR)
+		usleep(timeout_ms * 1000);
+}
+
 /* DMABUF run, both directions: blocks go IIO <-> USB by fd, never mapped. */
 static int run_dmabuf(struct bridge *b)
 {
@@ -342,6 +362,11 @@ static int run_dmabuf(struct bridge *b)
 			continue;
 		}
 		ret = izc_stream_dequeue(s, f.count ? 0 : WAIT_STEP_MS, &blk);
+		if ((ret == -ETIMEDOUT || ret == -ENOBUFS) && f.count) {
+			/* The USB head was not done either (checked above). */
+			wait_any_block(s, WAIT_STEP_MS);
+			continue;
+		}
 		if (ret == -ETIMEDOUT || ret == -ECANCELED || ret == -ENOBUFS)
 			continue;
 		if (ret < 0) {

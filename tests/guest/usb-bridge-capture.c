@@ -10,6 +10,11 @@
  *    lost or repeated, backend dmabuf;
  *  - DMABUF bridge, channels 0 and 2 (mask 0x5), 64 MiB: exact;
  *  - again on the same daemon (a stream starts again), 64 MiB: exact;
+ *  - a host that STARTs a paced DMABUF capture and then does not read for
+ *    a while (blocks waiting in USB transfers while others still fill in
+ *    IIO): the bridge sleeps, its CPU time stays under a third of the
+ *    wall time (it spun at 0-timeout polls before), and after STOP the
+ *    host reads every block moved and the zero-length packet;
  *  - copy bridge (--copy), 64 MiB: exact, backend copy;
  *  - daemon SIGTERM: exit 0, configfs gadget and FunctionFS mount gone;
  *  - dummy_hcd sg_supported=0: FunctionFS refuses DMABUF (EPERM), the
@@ -20,8 +25,10 @@
  *
  * usb-bridge-capture [BYTES] overrides CAPTURE_BYTES (e.g. to measure).
  */
+#include <inttypes.h>
 #include <stdio.h>
 
+#include "izc-usb-host.h"
 #include "usb-env.h"
 
 /* 1 GiB at ~60-90 MiB/s under TCG (measured: see docs/usb-bridge.md). */
@@ -86,6 +93,81 @@ static bool host_run(const char *what, const char *amount, const char *channels,
 	return ret == 0;
 }
 
+/* Read bulk IN until a short transfer; bytes read, or -errno. */
+static long long read_to_zlp(const struct izc_usb_host *h)
+{
+	static unsigned char buf[64 << 10];
+	long long total = 0;
+
+	for (;;) {
+		struct usbdevfs_bulktransfer bt = {
+			.ep = h->ep_in, .len = sizeof(buf), .timeout = 10000, .data = buf};
+		int n = ioctl(h->fd, USBDEVFS_BULK, &bt);
+
+		if (n < 0)
+			return -errno;
+		total += n;
+		if (n < (int)sizeof(buf))
+			return total;
+	}
+}
+
+/*
+ * The host STARTs a paced capture (64 KiB blocks, one per 100 ms) and does
+ * not read for 1.2 s: the blocks filled so far wait in USB transfers while
+ * the others still fill in IIO. Neither side is ready then, and the bridge
+ * must sleep until one is, not poll both with a zero timeout.
+ */
+static void stalled_host(void)
+{
+	struct izc_usb_config cfg = {
+		.direction = IZC_USB_DIR_CAPTURE,
+		.mode = IZC_USB_MODE_DMABUF,
+		.flags = IZC_USB_CFG_SET_FREQUENCY,
+		.block_size = 64u << 10,
+		.nblocks = 16,
+		.sampling_frequency = 40960, /* 16-byte frames: 100 ms a block */
+		.device = "izc-sim-adc0",
+	};
+	struct izc_usb_status st = {0};
+	struct izc_usb_host h;
+	double cpu = -1;
+	long long got = -1;
+	int ret, i;
+
+	ret = izc_usb_host_find(&h, IZC_USB_VID, IZC_USB_PID, 5000);
+	if (!ret)
+		ret = izc_usb_host_claim(&h);
+	if (!ret)
+		ret = izc_usb_host_control(&h, false, IZC_USB_REQ_CONFIGURE, &cfg, sizeof(cfg));
+	if (ret >= 0)
+		ret = izc_usb_host_control(&h, false, IZC_USB_REQ_START, NULL, 0);
+	if (ret >= 0) {
+		usleep(1200000);
+		ret = izc_usb_host_status(&h, &st);
+	}
+	if (!ret && st.elapsed_us)
+		cpu = (double)(st.cpu_user_us + st.cpu_sys_us) / (double)st.elapsed_us;
+	tap_ok(!ret && st.state == IZC_USB_STATE_RUNNING && cpu >= 0 && cpu < 0.33,
+	       "stalled host: the bridge sleeps while IIO fills and USB waits "
+	       "(cpu %.0f%% of %.2f s, %s)", cpu * 100, st.elapsed_us / 1e6, strerror(-ret));
+	if (!ret)
+		ret = izc_usb_host_control(&h, false, IZC_USB_REQ_STOP, NULL, 0);
+	if (ret >= 0)
+		got = read_to_zlp(&h);
+	for (i = 0; i < 250 && got >= 0; i++) {
+		if (izc_usb_host_status(&h, &st) || (st.state != IZC_USB_STATE_RUNNING &&
+						     st.state != IZC_USB_STATE_STOPPING))
+			break;
+		usleep(20000);
+	}
+	tap_ok(got > 0 && st.state == IZC_USB_STATE_DONE &&
+		       (unsigned long long)got == st.blocks * cfg.block_size,
+	       "stalled host: after STOP it reads the %" PRIu64 " blocks moved and the ZLP "
+	       "(%lld bytes, state %u)", st.blocks, got, st.state);
+	izc_usb_host_close(&h);
+}
+
 static void load_adc(const char *extra)
 {
 	char params[160];
@@ -121,7 +203,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int ret;
 
-	tap_plan(32);
+	tap_plan(34);
 	unlink(LOG);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL))
@@ -135,6 +217,7 @@ int main(int argc, char **argv)
 	host_run("DMABUF", amount, "all", "--dmabuf", "dmabuf", true);
 	host_run("DMABUF channels 0x5", "64M", "0x5", "--dmabuf", "dmabuf", true);
 	host_run("DMABUF again", "64M", "all", NULL, "dmabuf", true);
+	stalled_host();
 	host_run("copy", "64M", "all", "--copy", "copy", true);
 	bridge_down("SuperSpeed", pid);
 	tap_ok(usb_env_file_has(LOG, "DMABUF zero-copy") &&
