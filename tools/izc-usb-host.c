@@ -447,14 +447,20 @@ static int run(struct host *h)
 	if (ret)
 		h->t1 = izc_usb_now();
 	cancel_all(h);
-	if (ret && !h->stop_sent)
+	/*
+	 * A run cut short here (an error, or data that does not match) must
+	 * not go on on the bridge, whose transfers nobody reads any more.
+	 */
+	if ((ret || h->pat.mismatch >= 0) && !h->stop_sent) {
 		izc_usb_host_control(&h->usb, false, IZC_USB_REQ_STOP, NULL, 0);
+		h->stop_sent = true;
+	}
 	state = wait_run_end(h, 10000);
 	if (state < 0) {
 		fprintf(stderr, "%s: the bridge's run did not end: %s\n", prog, errstr(state));
-		return EXIT_ERROR;
-	}
-	if (state == IZC_USB_STATE_ERROR && !ret) {
+		if (!ret)
+			ret = state;
+	} else if (state == IZC_USB_STATE_ERROR && !ret) {
 		fprintf(stderr, "%s: the bridge's run failed: %s\n", prog,
 			errstr(h->st.last_error));
 		ret = h->st.last_error ? h->st.last_error : -EIO;

@@ -15,6 +15,9 @@
  *    IIO): the bridge sleeps, its CPU time stays under a third of the
  *    wall time (it spun at 0-timeout polls before), and after STOP the
  *    host reads every block moved and the zero-length packet;
+ *  - an ADC overrun (paced at 50 MS/s, far beyond this link): the host
+ *    reports the pattern mismatch, STOPs the bridge's run (it used to leave
+ *    it running, wait 10 s and say only "did not end") and exits 1;
  *  - copy bridge (--copy), 64 MiB: exact, backend copy;
  *  - daemon SIGTERM: exit 0, configfs gadget and FunctionFS mount gone;
  *  - dummy_hcd sg_supported=0: FunctionFS refuses DMABUF (EPERM), the
@@ -168,6 +171,38 @@ static void stalled_host(void)
 	izc_usb_host_close(&h);
 }
 
+/*
+ * The ADC overruns (the counter skips the lost frames): the host must say
+ * so, end the bridge's run instead of leaving it with transfers nobody
+ * reads, and exit 1.
+ */
+static void overrun_host(void)
+{
+	static const char *const err = "/tmp/usb-bridge-overrun.err";
+	char *argv[] = {"izc-usb-host", "-d", "izc-sim-adc0", "-a", "64M", "-b", "1M", "-n",
+			"4", "-f", "50000000", "-t", "30000", NULL};
+	char *sargv[] = {"izc-usb-host", "--status", NULL};
+	char out[1024];
+	double t0 = usb_env_now(), s;
+	pid_t pid;
+	int ret;
+
+	unlink(err);
+	pid = usb_env_spawn(argv, NULL, err);
+	ret = pid > 0 ? usb_env_wait(pid, 120) : -1;
+	s = usb_env_now() - t0;
+	tap_ok(ret == 1 && usb_env_file_has(err, "pattern mismatch at byte") &&
+		       !usb_env_file_has(err, "did not end") && s < 9,
+	       "ADC overrun: the host reports the mismatch and exits 1 (exit %d, %.1f s)", ret,
+	       s);
+	if (ret != 1 || !usb_env_file_has(err, "pattern mismatch at byte"))
+		usb_env_diag_file(err);
+	ret = usb_env_run(sargv, out, sizeof(out), 30);
+	tap_ok(ret == 0 && strstr(out, "state ") && !strstr(out, "state running") &&
+		       !strstr(out, "state stopping"),
+	       "ADC overrun: the bridge's run is over (%.*s)", (int)strcspn(out, ","), out);
+}
+
 static void load_adc(const char *extra)
 {
 	char params[160];
@@ -203,7 +238,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int ret;
 
-	tap_plan(34);
+	tap_plan(36);
 	unlink(LOG);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL))
@@ -218,6 +253,7 @@ int main(int argc, char **argv)
 	host_run("DMABUF channels 0x5", "64M", "0x5", "--dmabuf", "dmabuf", true);
 	host_run("DMABUF again", "64M", "all", NULL, "dmabuf", true);
 	stalled_host();
+	overrun_host();
 	host_run("copy", "64M", "all", "--copy", "copy", true);
 	bridge_down("SuperSpeed", pid);
 	tap_ok(usb_env_file_has(LOG, "DMABUF zero-copy") &&
