@@ -109,9 +109,32 @@ static void log_tail(void)
 		tap_diag("log: %s", line);
 }
 
-static void let_it_stream(void)
+/* Runs the bridge has started so far: its "run N: ..." lines in the log. */
+static unsigned int runs_started(void)
+{
+	char line[512], c;
+	unsigned int n = 0, r;
+	FILE *f = fopen(LOG, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "izc-usb-bridge: run %u%c", &r, &c) == 2 && c == ':')
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Let the background capture @host run a little. It must really stream:
+ * still running, and the bridge started a run for it (@runs: the count
+ * before it was spawned), or a disturbance that "ends it with an error"
+ * would pass for a client that never got going.
+ */
+static void let_it_stream(const char *what, pid_t host, unsigned int runs)
 {
 	usleep(1500000);
+	tap_ok(host > 0 && waitpid(host, NULL, WNOHANG) == 0 && runs_started() > runs,
+	       "%s: the host client streams (bridge runs %u -> %u)", what, runs, runs_started());
 }
 
 static void disturb_port(void)
@@ -177,10 +200,11 @@ static void disturb_adc(void)
 /* An unbounded capture cut by @disturb; the host client must fail cleanly. */
 static void cut(const char *what, const char *mode, void (*disturb)(void))
 {
+	unsigned int runs = runs_started();
 	pid_t host = host_start(mode, "/dev/null");
 	int ret;
 
-	let_it_stream();
+	let_it_stream(what, host, runs);
 	disturb();
 	ret = usb_env_wait(host, 60);
 	tap_ok(ret == 1, "%s: the streaming host client ends with an error (exit %d)", what, ret);
@@ -190,10 +214,11 @@ static void cut(const char *what, const char *mode, void (*disturb)(void))
 int main(void)
 {
 	char out[2048];
+	unsigned int runs;
 	pid_t pid, host;
 	int ret;
 
-	tap_plan(33);
+	tap_plan(41);
 	unlink(LOG);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL) ||
@@ -215,8 +240,9 @@ int main(void)
 	cut("ADC removed", "--dmabuf", disturb_adc);
 
 	/* SIGINT: STOP, drain, zero-length packet. */
+	runs = runs_started();
 	host = host_start("--dmabuf", "/tmp/usb-bridge-robust.json");
-	let_it_stream();
+	let_it_stream("SIGINT to the host", host, runs);
 	kill(host, SIGINT);
 	ret = usb_env_wait(host, 60);
 	out[0] = 0;
@@ -235,8 +261,9 @@ int main(void)
 	host_check("after STOP");
 
 	/* The host stops reading and leaves without STOP: the drain cancels. */
+	runs = runs_started();
 	host = host_start("--dmabuf", "/dev/null");
-	let_it_stream();
+	let_it_stream("host client killed", host, runs);
 	kill(host, SIGKILL);
 	ret = usb_env_wait(host, 10);
 	tap_ok(ret == 128 + SIGKILL, "host client killed while streaming: gone at once (%d)", ret);
@@ -246,8 +273,9 @@ int main(void)
 	cut("copy, host port disabled", "--copy", disturb_port);
 
 	/* Daemon restart while streaming. */
+	runs = runs_started();
 	host = host_start("--dmabuf", "/dev/null");
-	let_it_stream();
+	let_it_stream("SIGTERM to the daemon", host, runs);
 	ret = usb_env_bridge_stop(pid);
 	tap_ok(ret == 0, "SIGTERM to the daemon while streaming: exit 0 (%d)", ret);
 	tap_ok(access(USB_ENV_GADGET, F_OK) && errno == ENOENT, "the configfs gadget is gone");
