@@ -229,8 +229,12 @@ static void release_endpoint(struct bridge *b, struct fifo *f)
 	while (f && f->count) {
 		const struct izc_block *blk = fifo_pop(f);
 		struct pollfd p = {.fd = izc_block_dmabuf_fd(blk), .events = POLLOUT};
+		double end = tool_now() + 1.0;
 
-		poll(&p, 1, 1000);
+		/* SIGUSR1 (a cancel) may come again meanwhile: wait out the second. */
+		while (poll(&p, 1, (int)((end - tool_now()) * 1000) + 1) < 0 && errno == EINTR &&
+		       tool_now() < end)
+			;
 	}
 	snprintf(path, sizeof(path), "%s/ep%d", b->mnt, in ? 1 : 2);
 	b->ep = open(path, O_RDWR | O_CLOEXEC);
@@ -497,7 +501,7 @@ static int run_copy(struct bridge *b)
 	return err;
 }
 
-/* SIGUSR1 only interrupts a blocking USB read()/write() of the worker. */
+/* SIGUSR1 only interrupts a blocking USB read()/write()/TRANSFER of the worker. */
 static void on_sigusr1(int sig)
 {
 	(void)sig;
@@ -588,9 +592,17 @@ static void worker_stop(struct bridge *b, enum stop_level level)
 	pthread_mutex_unlock(&b->sh.lock);
 }
 
-/* Called every main loop turn: a drain that takes too long becomes a cancel. */
+/*
+ * Called every main loop turn: a drain that takes too long becomes a
+ * cancel. A cancel's SIGUSR1 is sent again until the worker is done: one
+ * that arrives just before the worker blocks (e.g. in a TRANSFER waiting
+ * for an endpoint the host disabled) would otherwise be lost.
+ */
 static void worker_tick(struct bridge *b)
 {
+	if (b->worker_started && atomic_load(&b->sh.stop) == STOP_ABORT &&
+	    !atomic_load(&b->sh.done))
+		pthread_kill(b->worker, SIGUSR1);
 	if (b->worker_started && b->stop_at && atomic_load(&b->sh.stop) == STOP_DRAIN &&
 	    (tool_now() - b->stop_at) * 1000 > b->o.drain_ms) {
 		say(b, "transfers in flight did not finish in %d ms: cancelling them\n",

@@ -418,7 +418,12 @@ int izc_block_wait(struct izc_block *block, int timeout_ms);
 
 int izc_ffs_attach(int ep_fd, const struct izc_block *block);
 int izc_ffs_detach(int ep_fd, const struct izc_block *block);
-/* Queue length bytes (0 = bytes_used) of the block on the endpoint; wait with izc_block_wait(). */
+/*
+ * Queue length bytes (0 = bytes_used) of the block on the endpoint; wait
+ * with izc_block_wait(). On a blocking ep_fd, f_fs first waits for the host
+ * to enable the endpoint; a signal ends that wait with -EINTR (not retried).
+ * With O_NONBLOCK: -EAGAIN while the endpoint is disabled.
+ */
 int izc_ffs_transfer(int ep_fd, struct izc_block *block, size_t length);
 
 #ifdef __cplusplus

@@ -46,7 +46,7 @@ IZC_EXPORT int izc_ffs_detach(int ep_fd, const struct izc_block *block)
 IZC_EXPORT int izc_ffs_transfer(int ep_fd, struct izc_block *block, size_t length)
 {
 	struct usb_ffs_dmabuf_transfer_req req = {.flags = 0};
-	int fd = block_fd(block), ret;
+	int fd = block_fd(block);
 
 	if (fd < 0)
 		return fd;
@@ -56,9 +56,15 @@ IZC_EXPORT int izc_ffs_transfer(int ep_fd, struct izc_block *block, size_t lengt
 		return -EINVAL;
 	req.fd = fd;
 	req.length = length;
-	ret = ffs_ioctl(ep_fd, FUNCTIONFS_DMABUF_TRANSFER, &req);
-	if (ret < 0)
-		return ret;
+	/*
+	 * Not izc_ioctl(): on a blocking ep_fd, f_fs waits for the host to
+	 * enable the endpoint, as long as it takes, and a signal ending that
+	 * wait must reach the caller (-EINTR), or nothing could end it.
+	 */
+	if (ep_fd < 0)
+		return -EBADF;
+	if (ioctl(ep_fd, FUNCTIONFS_DMABUF_TRANSFER, &req) < 0)
+		return -errno;
 	izc_dmabuf_arm_fence(block);
 	return 0;
 }

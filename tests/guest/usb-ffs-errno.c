@@ -82,6 +82,48 @@ static int open_ep(int n, int flags)
 	return open(path, O_RDWR | O_CLOEXEC | flags);
 }
 
+/*
+ * izc_ffs_transfer() on the same disabled endpoint: a signal must end its
+ * wait with -EINTR too, or nothing ends it until a host configures the
+ * device (libizc retried EINTR: izc-usb-bridge could not stop a run whose
+ * TRANSFER met a disconnected host). Run in a child, killed after 5 s.
+ */
+static void lib_transfer_disabled(int ep)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_device *adc;
+	struct izc_buffer *buf;
+	struct izc_stream *s = NULL;
+	struct izc_block *b;
+	pid_t pid;
+	int ret;
+
+	ret = izc_context_open(NULL, NULL, &ctx);
+	if (!ret)
+		ret = izc_context_find_device(ctx, "izc-sim-adc0", &adc);
+	if (!ret)
+		ret = izc_device_get_buffer(adc, 0, &buf);
+	if (!ret)
+		ret = izc_buffer_set_scan_mask(buf, 0xf);
+	if (!ret)
+		ret = izc_stream_open(adc, 0, IZC_DIR_IN, 2, SZ, IZC_STREAM_NO_FALLBACK, &s);
+	if (!ret)
+		ret = izc_stream_get_block(s, 0, &b);
+	if (!ret)
+		ret = izc_ffs_attach(ep, b);
+	fflush(stdout);
+	pid = ret ? -1 : fork();
+	if (pid == 0) {
+		alarm(1);
+		_exit(izc_ffs_transfer(ep, b, SZ) == -EINTR ? 0 : 1);
+	}
+	ret = pid > 0 ? usb_env_wait(pid, 5) : -1;
+	tap_ok(ret == 0, "izc_ffs_transfer() on a disabled endpoint, then a signal: -EINTR (%d)",
+	       ret);
+	izc_stream_close(s);
+	izc_context_close(ctx);
+}
+
 int main(void)
 {
 	struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
@@ -89,7 +131,7 @@ int main(void)
 	int ep0, ep1, ep2, d1, d2, closed, ret;
 	unsigned int config;
 
-	tap_plan(23);
+	tap_plan(24);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL) ||
 	    tap_load_module("izc_sim_adc", "channels=4 sample_bits=32 sampling_frequency=1000"))
@@ -151,6 +193,7 @@ int main(void)
 		expect(ret, EINTR, "blocking TRANSFER on a disabled endpoint, then a signal");
 		tap_diag("  it waited %.1f s for the endpoint", usb_env_now() - t0);
 	}
+	lib_transfer_disabled(ep1);
 	config = 1;
 	ret = ERRNO_OF(ioctl(h.fd, USBDEVFS_SETCONFIGURATION, &config));
 	if (!ret)
