@@ -153,21 +153,23 @@ static void stalled_host(void)
 		cpu = (double)(st.cpu_user_us + st.cpu_sys_us) / (double)st.elapsed_us;
 	tap_ok(!ret && st.state == IZC_USB_STATE_RUNNING && cpu >= 0 && cpu < 0.33,
 	       "stalled host: the bridge sleeps while IIO fills and USB waits "
-	       "(cpu %.0f%% of %.2f s, %s)", cpu * 100, st.elapsed_us / 1e6, strerror(-ret));
+	       "(cpu %.0f%% of %.2f s, %s)",
+	       cpu * 100, st.elapsed_us / 1e6, strerror(-ret));
 	if (!ret)
 		ret = izc_usb_host_control(&h, false, IZC_USB_REQ_STOP, NULL, 0);
 	if (ret >= 0)
 		got = read_to_zlp(&h);
 	for (i = 0; i < 250 && got >= 0; i++) {
-		if (izc_usb_host_status(&h, &st) || (st.state != IZC_USB_STATE_RUNNING &&
-						     st.state != IZC_USB_STATE_STOPPING))
+		if (izc_usb_host_status(&h, &st) ||
+		    (st.state != IZC_USB_STATE_RUNNING && st.state != IZC_USB_STATE_STOPPING))
 			break;
 		usleep(20000);
 	}
 	tap_ok(got > 0 && st.state == IZC_USB_STATE_DONE &&
 		       (unsigned long long)got == st.blocks * cfg.block_size,
 	       "stalled host: after STOP it reads the %" PRIu64 " blocks moved and the ZLP "
-	       "(%lld bytes, state %u)", st.blocks, got, st.state);
+	       "(%lld bytes, state %u)",
+	       st.blocks, got, st.state);
 	izc_usb_host_close(&h);
 }
 
@@ -179,8 +181,10 @@ static void stalled_host(void)
 static void overrun_host(void)
 {
 	static const char *const err = "/tmp/usb-bridge-overrun.err";
-	char *argv[] = {"izc-usb-host", "-d", "izc-sim-adc0", "-a", "64M", "-b", "1M", "-n",
-			"4", "-f", "50000000", "-t", "30000", NULL};
+	char *argv[] = {
+		"izc-usb-host", "-d", "izc-sim-adc0", "-a",	  "64M", "-b",	  "1M",
+		"-n",		"4",  "-f",	      "50000000", "-t",	 "30000", NULL,
+	};
 	char *sargv[] = {"izc-usb-host", "--status", NULL};
 	char out[1024];
 	double t0 = usb_env_now(), s;
@@ -193,8 +197,7 @@ static void overrun_host(void)
 	s = usb_env_now() - t0;
 	tap_ok(ret == 1 && usb_env_file_has(err, "pattern mismatch at byte") &&
 		       !usb_env_file_has(err, "did not end") && s < 9,
-	       "ADC overrun: the host reports the mismatch and exits 1 (exit %d, %.1f s)", ret,
-	       s);
+	       "ADC overrun: the host reports the mismatch and exits 1 (exit %d, %.1f s)", ret, s);
 	if (ret != 1 || !usb_env_file_has(err, "pattern mismatch at byte"))
 		usb_env_diag_file(err);
 	ret = usb_env_run(sargv, out, sizeof(out), 30);
