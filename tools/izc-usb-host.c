@@ -466,6 +466,17 @@ static int run(struct host *h)
 		ret = h->st.last_error ? h->st.last_error : -EIO;
 	}
 	want = h->o.cfg.total_blocks * h->o.cfg.block_size;
+	/*
+	 * A capture until STOP that ended with the bridge's zero-length
+	 * packet: every byte the bridge sent must have come (the pattern
+	 * cannot see blocks missing at the end).
+	 */
+	if (!ret && !h->o.tx && !want && state == IZC_USB_STATE_DONE && h->pat.mismatch < 0 &&
+	    h->moved != h->st.bytes) {
+		fprintf(stderr, "%s: received %llu bytes, the bridge sent %" PRIu64 "\n", prog,
+			h->moved, h->st.bytes);
+		ret = -EIO;
+	}
 	ok = !ret && h->pat.mismatch < 0 && (!want || h->moved == want) &&
 	     (!want || h->st.blocks == h->o.cfg.total_blocks);
 	if (!ret && want && h->moved != want)

@@ -254,8 +254,13 @@ int main(void)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (!tap_ok(ret == 0 && usb_env_json_true(out, "ok") && usb_env_json_num(out, "bytes") > 0,
-		    "SIGINT to the host: STOP, drained, pattern exact over %.0f MiB (exit %d)",
+	if (!tap_ok(ret == 0 && usb_env_json_true(out, "ok") &&
+			    usb_env_json_num(out, "bytes") > 0 &&
+			    usb_env_json_num(out, "bytes") ==
+				    usb_env_json_num(out, "bridge_blocks") *
+					    usb_env_json_num(out, "block_size"),
+		    "SIGINT to the host: STOP, drained, pattern exact over %.0f MiB, every block "
+		    "the bridge sent (exit %d)",
 		    usb_env_json_num(out, "bytes") / 1048576, ret))
 		log_tail();
 	host_check("after STOP");
