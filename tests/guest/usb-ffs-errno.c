@@ -14,7 +14,8 @@
  *    a third is EPERM;
  *  - TRANSFER on ep2 of a DMABUF attached to ep1 only: EPERM;
  *  - blocking TRANSFER while the endpoint is disabled (host configuration
- *    0): f_fs waits for the endpoint; a signal ends the wait with EINTR;
+ *    0): f_fs waits for the endpoint; a signal ends the wait with EINTR,
+ *    also through libizc's izc_ffs_transfer() (-EINTR, not retried);
  *  - TRANSFER (O_NONBLOCK) of an IIO block the ADC is still filling (its
  *    write fence pending): EBUSY;
  *  - attachments belong to the endpoint, not to the open file: closing
