@@ -10,13 +10,25 @@
  *    over more scans than one read() returns. Its exit status after a
  *    complete run is 1: main() returns ret, which holds the last poll()'s
  *    count of ready fds (error paths return a negative errno, i.e. >= 128);
- *  - Debian's libiio 0.24: iio_info lists the device with its channels and
- *    scan formats; iio_readdev writes raw frames to stdout, read here through
- *    a pipe and checked byte for byte, all channels and a channel subset.
- * value(n, c) = (n + c * 4096) mod 2^16 (docs/sim-adc.md).
+ *  - Debian's libiio 0.24: iio_info lists the devices with their channels
+ *    and scan formats; iio_readdev writes raw frames to stdout, read here
+ *    through a pipe and checked byte for byte, all channels and channel
+ *    subsets.
+ * value(n, c) = (n + c * 2^(B - 4)) mod 2^B (docs/sim-adc.md).
+ *
+ * The s16 counter repeats every 65536 frames, so a lost, repeated or stale
+ * buffer whose size (or ring) is a multiple of 65536 frames would look right:
+ * the s16 iio_readdev run uses 3000-frame buffers (a lost run of buffers
+ * only hides if it is 8192 buffers long), and the other iio_readdev runs
+ * (65536-frame buffers among them) read a second ADC added with new_device
+ * "4 32" (s32, wraps after 2^32 frames). iio_generic_buffer stays on s16:
+ * it prints values through a float, which cannot hold every s32 sample, and
+ * its runs (< 5120 scans) never reach the wrap.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "capture-util.h"
 
@@ -68,7 +80,7 @@ static long run_generic_buffer(const char *cmd, uint64_t mask, int *status)
 }
 
 /* Run iio_readdev and check its raw output; returns the frames read or -1. */
-static long run_readdev(const char *cmd, uint64_t mask, int *status)
+static long run_readdev(const char *cmd, uint64_t mask, unsigned int bits, int *status)
 {
 	static unsigned char buf[1 << 16];
 	struct cap_check k;
@@ -76,7 +88,7 @@ static long run_readdev(const char *cmd, uint64_t mask, int *status)
 	bool ok = true;
 	FILE *p;
 
-	cap_check_init(&k, mask, 16);
+	cap_check_init(&k, mask, bits);
 	fflush(stdout);
 	p = popen(cmd, "r");
 	if (!p)
@@ -125,6 +137,20 @@ static bool output_has(const char *cmd, const char *const *want, size_t nwant)
 	return ok;
 }
 
+/* Add an ADC through the driver's new_device; 0 or -errno. */
+static int new_device(const char *spec)
+{
+	int fd = open("/sys/bus/platform/drivers/izc-sim-adc/new_device", O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, spec, strlen(spec));
+	n = n < 0 ? -errno : n == (ssize_t)strlen(spec) ? 0 : -EIO;
+	close(fd);
+	return (int)n;
+}
+
 int main(void)
 {
 	static const char *const info_want[] = {
@@ -132,14 +158,16 @@ int main(void)
 		"4 channels found",
 		"voltage0:  (input, index: 0, format: le:S16/16>>0)",
 		"voltage3:  (input, index: 3, format: le:S16/16>>0)",
+		"voltage0:  (input, index: 0, format: le:S32/32>>0)",
+		"voltage3:  (input, index: 3, format: le:S32/32>>0)",
 		"sampling_frequency value: 0",
 	};
-	struct cap_adc a = {0};
+	struct cap_adc a = {0}, a1 = {0};
 	char cmd[256];
 	int ret, status = -1;
 	long got;
 
-	tap_plan(11);
+	tap_plan(13);
 	alarm(170);
 
 	ret = tap_load_sim_adc("sampling_frequency=0");
@@ -151,6 +179,14 @@ int main(void)
 		ret = izc_buffer_set_scan_mask(a.buf, 0);
 	if (!tap_success(ret, -ret, "izc-sim-adc0 found, no channel enabled"))
 		tap_bail("no ADC");
+	ret = new_device("4 32");
+	if (!ret)
+		ret = cap_adc_open(&a1, "izc-sim-adc1");
+	if (!ret)
+		ret = izc_buffer_set_scan_mask(a1.buf, 0);
+	if (!tap_success(ret, -ret,
+			 "new_device \"4 32\": izc-sim-adc1 (s32) found, no channel enabled"))
+		tap_bail("no s32 ADC");
 
 	snprintf(cmd, sizeof(cmd), "iio_generic_buffer -N %u -g -a -c 10 -l 128 2>/dev/null",
 		 izc_device_number(a.dev));
@@ -172,29 +208,44 @@ int main(void)
 
 	tap_ok(output_has("iio_info -u local: 2>&1", info_want,
 			  sizeof(info_want) / sizeof(info_want[0])),
-	       "iio_info lists izc-sim-adc, 4 channels le:S16/16>>0, sampling_frequency 0");
+	       "iio_info lists izc-sim-adc, 4 channels le:S16/16>>0 and 4 le:S32/32>>0, "
+	       "sampling_frequency 0");
 	tap_ok(output_has("iio_attr -u local: -d izc-sim-adc dma_mode 2>&1",
 			  (const char *const[]){"touch"}, 1),
 	       "iio_attr reads the device attribute dma_mode");
 
-	got = run_readdev("iio_readdev -u local: -b 4096 -s 1048576 izc-sim-adc 2>/dev/null", 0xf,
-			  &status);
+	snprintf(cmd, sizeof(cmd), "iio_readdev -u local: -b 3000 -s 1000000 %s 2>/dev/null",
+		 izc_device_id(a.dev));
+	got = run_readdev(cmd, 0xf, 16, &status);
+	tap_ok(status == 0 && got == 1000000,
+	       "iio_readdev s16, all channels, 3000-frame buffers: %ld frames (8 MB) byte for "
+	       "byte from frame 0 (exit %d)",
+	       got, status);
+	snprintf(cmd, sizeof(cmd), "iio_readdev -u local: -b 4096 -s 1048576 %s 2>/dev/null",
+		 izc_device_id(a1.dev));
+	got = run_readdev(cmd, 0xf, 32, &status);
 	tap_ok(status == 0 && got == 1048576,
-	       "iio_readdev, all channels: %ld frames (8 MiB) byte for byte from frame 0 (exit %d)",
+	       "iio_readdev s32, all channels, 4096-frame buffers: %ld frames (16 MiB) byte for "
+	       "byte from frame 0 (exit %d)",
 	       got, status);
-	got = run_readdev("iio_readdev -u local: -b 1000 -s 300000 izc-sim-adc voltage1 voltage3 "
-			  "2>/dev/null",
-			  0xa, &status);
+	snprintf(cmd, sizeof(cmd),
+		 "iio_readdev -u local: -b 1000 -s 300000 %s voltage1 voltage3 2>/dev/null",
+		 izc_device_id(a1.dev));
+	got = run_readdev(cmd, 0xa, 32, &status);
 	tap_ok(status == 0 && got == 300000,
-	       "iio_readdev voltage1 voltage3, 1000-sample buffers: %ld frames exact (exit %d)",
+	       "iio_readdev s32 voltage1 voltage3, 1000-frame buffers: %ld frames exact (exit %d)",
 	       got, status);
-	got = run_readdev(
-		"iio_readdev -u local: -b 65536 -s 65536 izc-sim-adc voltage3 2>/dev/null", 0x8,
-		&status);
-	tap_ok(status == 0 && got == 65536,
-	       "iio_readdev voltage3 alone: %ld frames exact (exit %d)", got, status);
-	tap_ok(izc_buffer_enabled(a.buf) == 0 && cap_attr_ll(&a, "overrun_events") == 0,
-	       "the buffer is disabled again, no overrun happened");
+	snprintf(cmd, sizeof(cmd),
+		 "iio_readdev -u local: -b 65536 -s 262144 %s voltage3 2>/dev/null",
+		 izc_device_id(a1.dev));
+	got = run_readdev(cmd, 0x8, 32, &status);
+	tap_ok(status == 0 && got == 262144,
+	       "iio_readdev s32 voltage3 alone, 65536-frame buffers: %ld frames exact (exit %d)",
+	       got, status);
+	tap_ok(izc_buffer_enabled(a.buf) == 0 && cap_attr_ll(&a, "overrun_events") == 0 &&
+		       izc_buffer_enabled(a1.buf) == 0 && cap_attr_ll(&a1, "overrun_events") == 0,
+	       "both buffers are disabled again, no overrun happened");
+	cap_adc_close(&a1);
 	cap_adc_close(&a);
 	return tap_done();
 }
