@@ -5,13 +5,18 @@
  * time and checking every sample of 4 MiB against the counter
  * (docs/sim-adc.md). Rounds: DMABUF + fileio, DMABUF + DMABUF (udmabuf).
  * The library holds no global state; this shows it works that way.
+ *
+ * The ADCs store s32 (sample_bits=32): with s16 the counter repeats every
+ * 65536 frames, 8 blocks of 64 KiB of 4 x s16, so a lost run of 8 blocks or
+ * a block two rings old looked right. Every block is poisoned before it
+ * goes back (cap_stream_cycle()), so a block handed out again without a
+ * refill fails too.
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "izc.h"
-#include "tap.h"
+#include "capture-util.h"
 
 #define NBLOCKS	   4
 #define BLOCK_SIZE (64 << 10)
@@ -26,33 +31,14 @@ struct worker {
 
 static int stream_check(struct izc_stream *s)
 {
-	unsigned long long n = 0;
-	int bad = 0;
+	struct cap_check k;
+	size_t bytes = 0;
 
-	for (int i = 0; i < NCHECK; i++) {
-		struct izc_block *b;
-		const uint16_t *v;
-		void *p;
-		int ret = izc_stream_dequeue(s, 10000, &b);
-
-		if (ret)
-			return ret;
-		if (izc_block_bytes_used(b) != BLOCK_SIZE)
-			return -EMSGSIZE;
-		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &p);
-		if (ret)
-			return ret;
-		v = p;
-		for (size_t f = 0; f < BLOCK_SIZE / 8; f++, n++)
-			for (unsigned int c = 0; c < 4; c++)
-				bad += v[f * 4 + c] != (uint16_t)(n + c * 4096);
-		ret = izc_block_cpu_end(b);
-		if (!ret)
-			ret = izc_block_enqueue(b, 0, 0);
-		if (ret)
-			return ret;
-	}
-	return bad;
+	cap_check_init(&k, 0xf, 32);
+	for (int i = 0; i < NCHECK; i++)
+		if (!cap_stream_cycle(s, &k, BLOCK_SIZE, &bytes))
+			return k.errors ? (int)k.errors : -EIO;
+	return bytes == (size_t)NCHECK * BLOCK_SIZE && k.n == bytes / k.frame ? 0 : -EMSGSIZE;
 }
 
 static void *work(void *arg)
@@ -110,8 +96,8 @@ int main(void)
 	if (!ret)
 		ret = tap_load_module("izc_block_buffer", NULL);
 	if (!ret)
-		ret = tap_load_module("izc_sim_adc", "instances=2");
-	if (!tap_ok(ret == 0, "modules loaded, 2 ADCs (%d)", ret))
+		ret = tap_load_module("izc_sim_adc", "instances=2 sample_bits=32");
+	if (!tap_ok(ret == 0, "modules loaded, 2 ADCs of 4 x s32 (%d)", ret))
 		tap_bail("no simulated ADCs");
 	for (size_t r = 0; r < sizeof(rounds) / sizeof(rounds[0]); r++) {
 		struct worker w[2] = {
