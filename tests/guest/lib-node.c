@@ -12,6 +12,11 @@
  *    to buffer 0) is EBUSY, and a second stream on the buffer is EBUSY;
  *  - the stream keeps delivering the counter, frame by frame, after the
  *    other opener closed the node again.
+ * The ADC stores s32 (no counter wrap in this test) and runs paced, so an
+ * overrun may skip frames between blocks: each block must be contiguous and
+ * start at or after the frame where the previous one ended (a repeated or
+ * old block starts before it); each block is poisoned before it goes back,
+ * so a block handed out again without a refill fails.
  */
 #include <stdint.h>
 
@@ -21,20 +26,29 @@
 #define NBLOCKS	   4
 #define BLOCK_SIZE 4096
 
-/* Frames of block b (4 channels) follow the counter, contiguous inside it. */
-static bool counter_ok(struct izc_block *b)
+/*
+ * Frames of block b (4 x s32) follow the counter, contiguous inside it, from
+ * frame *next or later; *next becomes the frame after the block. The block
+ * is poisoned (0xa5) before the caller enqueues it again.
+ */
+static bool counter_ok(struct izc_block *b, uint32_t *next)
 {
-	const uint16_t *v;
+	const uint32_t *v;
 	bool ok;
 	void *p;
 
-	if (izc_block_cpu_begin(b, IZC_ACCESS_READ, &p))
+	if (izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p))
 		return false;
 	v = p;
-	ok = izc_block_bytes_used(b) == BLOCK_SIZE;
-	for (size_t f = 0; ok && f < BLOCK_SIZE / 8; f++)
+	ok = izc_block_bytes_used(b) == BLOCK_SIZE && v[0] >= *next;
+	if (!ok)
+		tap_diag("block: bytes_used %zu, starts at frame %u, want >= %u",
+			 izc_block_bytes_used(b), v[0], *next);
+	for (size_t f = 0; ok && f < BLOCK_SIZE / 16; f++)
 		for (unsigned int c = 0; c < 4; c++)
-			ok &= v[f * 4 + c] == (uint16_t)(v[0] + f + c * 4096);
+			ok &= v[f * 4 + c] == (uint32_t)(v[0] + f + ((uint32_t)c << 28));
+	*next = v[0] + BLOCK_SIZE / 16;
+	memset(p, 0xa5, BLOCK_SIZE);
 	return !izc_block_cpu_end(b) && ok;
 }
 
@@ -43,6 +57,7 @@ static void check(struct izc_device *dev, unsigned int flags, const char *name)
 	struct izc_stream *s, *s2 = NULL;
 	struct izc_block *b;
 	char node[64], byte;
+	uint32_t next = 0;
 	int ret, fd, err;
 
 	snprintf(node, sizeof(node), "/dev/%s", izc_device_id(dev));
@@ -67,7 +82,7 @@ static void check(struct izc_device *dev, unsigned int flags, const char *name)
 	ret = 0;
 	for (int i = 0; i < 2 * NBLOCKS && !ret; i++) {
 		ret = izc_stream_dequeue(s, 5000, &b);
-		if (!ret && !counter_ok(b))
+		if (!ret && !counter_ok(b, &next))
 			ret = -EBADMSG;
 		if (!ret)
 			ret = izc_block_enqueue(b, 0, 0);
@@ -90,7 +105,7 @@ int main(void)
 	int ret;
 
 	tap_plan(15);
-	ret = tap_load_sim_adc(NULL);
+	ret = tap_load_sim_adc("sample_bits=32");
 	if (!ret)
 		ret = izc_context_open(NULL, NULL, &ctx);
 	if (!ret)
@@ -101,7 +116,7 @@ int main(void)
 		ret = izc_buffer_set_scan_mask(buf, 0xf);
 	if (!ret)
 		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 100000);
-	if (!tap_ok(ret == 0, "izc-sim-adc, 4 channels, 100 kS/s (%d)", ret))
+	if (!tap_ok(ret == 0, "izc-sim-adc, 4 channels of s32, 100 kS/s (%d)", ret))
 		tap_bail("setup");
 	check(dev, IZC_STREAM_NO_FALLBACK, "dmabuf");
 	check(dev, IZC_STREAM_FILEIO, "fileio");
