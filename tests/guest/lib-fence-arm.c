@@ -13,7 +13,13 @@
  * Input stream, 4 blocks of 4 KiB at 10 kS/s: dequeue block 0, fill the fd
  * table, re-enqueue block 0 (0), free the fds; blocks 1, 2, 3 dequeue as
  * data (counter checked), block 0 as -EMFILE; the next dequeue is block 1
- * again with the counter continuing.
+ * again with the counter continuing, then blocks 2, 3, 0 (taken back and
+ * queued again by the library), 1.
+ *
+ * The ADC stores s32 (no wrap here); each data block must be contiguous
+ * and start at or after the frame where the previous data block ended
+ * (paced, so an overrun may skip frames), and is poisoned (0xa5) before it
+ * goes back: a repeated block, or one handed out without a refill, fails.
  */
 #include <stdint.h>
 #include <sys/resource.h>
@@ -27,22 +33,32 @@
 
 static int fds[NFDS];
 
-/* Frames of block b (4 channels of 16 bits) follow ADC0's counter. */
+static uint32_t next_frame; /* the frame after the last data block */
+
+/*
+ * Frames of block b (4 channels of 32 bits) follow ADC0's counter from
+ * next_frame or later, contiguous; the block is then poisoned.
+ */
 static bool counter_ok(struct izc_block *b)
 {
-	const uint16_t *v;
-	uint16_t first;
+	const uint32_t *v;
+	uint32_t first;
 	bool ok;
 	void *p;
 
-	if (izc_block_cpu_begin(b, IZC_ACCESS_READ, &p))
+	if (izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p))
 		return false;
 	v = p;
 	first = v[0];
-	ok = izc_block_bytes_used(b) == BLOCK_SIZE;
-	for (size_t f = 0; ok && f < BLOCK_SIZE / 8; f++)
+	ok = izc_block_bytes_used(b) == BLOCK_SIZE && first >= next_frame;
+	if (!ok)
+		tap_diag("block %u: bytes_used %zu, starts at frame %u, want >= %u",
+			 izc_block_index(b), izc_block_bytes_used(b), first, next_frame);
+	for (size_t f = 0; ok && f < BLOCK_SIZE / 16; f++)
 		for (unsigned int c = 0; c < 4; c++)
-			ok &= v[f * 4 + c] == (uint16_t)(first + f + c * 4096);
+			ok &= v[f * 4 + c] == (uint32_t)(first + f + ((uint32_t)c << 28));
+	next_frame = first + BLOCK_SIZE / 16;
+	memset(p, 0xa5, BLOCK_SIZE);
 	return !izc_block_cpu_end(b) && ok;
 }
 
@@ -56,7 +72,7 @@ int main(void)
 	int ret, nfds = 0, enq;
 
 	tap_plan(7);
-	ret = tap_load_sim_adc(NULL);
+	ret = tap_load_sim_adc("sample_bits=32");
 	if (!ret)
 		ret = izc_context_open(NULL, NULL, &ctx);
 	if (!ret)
@@ -119,15 +135,21 @@ int main(void)
 	ret = izc_stream_dequeue(s, 5000, &b);
 	tap_ok(ret == 0 && izc_block_index(b) == 1 && counter_ok(b),
 	       "the stream goes on: block 1 again, counter data (%d)", ret);
-	/* The library took block 0 back and queues it again. */
+	/* The library took block 0 back and queued it again after block 3. */
 	for (unsigned int i = 0; i < NBLOCKS && !ret; i++) {
 		ret = izc_block_enqueue(b, 0, 0);
 		if (!ret)
 			ret = izc_stream_dequeue(s, 5000, &b);
+		if (!ret && izc_block_index(b) != (i + 2) % NBLOCKS) {
+			tap_diag("dequeue %u: block %u, want %u", i, izc_block_index(b),
+				 (i + 2) % NBLOCKS);
+			ret = -EBADMSG;
+		}
 		if (!ret && !counter_ok(b))
 			ret = -EBADMSG;
 	}
-	tap_ok(ret == 0, "block 0 back in the rotation with counter data (%d)", ret);
+	tap_ok(ret == 0, "block 0 back in the rotation: blocks 2, 3, 0, 1 with counter data (%d)",
+	       ret);
 	izc_stream_close(s);
 	izc_context_close(ctx);
 	return tap_done();
