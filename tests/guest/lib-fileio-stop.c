@@ -9,7 +9,12 @@
  * data.
  *
  * 100 S/s x 8-byte frames: a 4 KiB block takes 5 s, so none is complete at
- * the stop.
+ * the stop. "At once" means within one dequeue timeout (3 s): a block that
+ * waits for the timeout fails the -EINTR count anyway, and a loaded CI host
+ * must not fail the test on a slow second. The restart is unpaced: the
+ * blocks must carry the counter from frame 0 on, continuous across blocks
+ * (a lost, repeated or stale block fails), each poisoned before it goes
+ * back.
  */
 #include <stdint.h>
 #include <time.h>
@@ -36,6 +41,7 @@ int main(void)
 	struct izc_stream *s = NULL;
 	struct izc_block *b;
 	int ret, aborted = 0, data = 0, other = 0;
+	unsigned long long n = 0;
 	double t0, t;
 
 	tap_plan(6);
@@ -75,7 +81,7 @@ int main(void)
 	tap_ok(aborted == NBLOCKS && !data,
 	       "every queued block dequeues as -EINTR after the stop (%d of %d, %d as data)",
 	       aborted, NBLOCKS, data);
-	tap_ok(t < 1.0, "at once: %.2f s for %d dequeues with a 3 s timeout", t, NBLOCKS);
+	tap_ok(t < 3.0, "at once: %.2f s for %d dequeues with a 3 s timeout", t, NBLOCKS);
 	tap_errno(izc_stream_dequeue(s, -1, &b), 0, ENOBUFS,
 		  "then nothing is queued: -ENOBUFS, even with an endless timeout");
 
@@ -89,21 +95,29 @@ int main(void)
 
 		ret = izc_stream_dequeue(s, 5000, &b);
 		if (!ret)
-			ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &p);
+			ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
 		if (ret)
 			break;
 		v = p;
 		if (izc_block_bytes_used(b) != BLOCK_SIZE)
 			ret = -EMSGSIZE;
-		for (size_t f = 0; !ret && f < BLOCK_SIZE / 8; f++)
+		for (size_t f = 0; !ret && f < BLOCK_SIZE / 8; f++, n++)
 			for (unsigned int c = 0; c < 4; c++)
-				if (v[f * 4 + c] != (uint16_t)(v[0] + f + c * 4096))
+				if (v[f * 4 + c] != (uint16_t)(n + c * 4096)) {
+					tap_diag("block %d frame %zu channel %u: 0x%x, want 0x%x",
+						 i, f, c, v[f * 4 + c], (uint16_t)(n + c * 4096));
 					ret = -EBADMSG;
-		izc_block_cpu_end(b);
+					break;
+				}
+		memset(p, 0xa5, BLOCK_SIZE);
+		if (izc_block_cpu_end(b) && !ret)
+			ret = -EIO;
 		if (!ret)
 			ret = izc_block_enqueue(b, 0, 0);
 	}
-	tap_ok(ret == 0, "restarted: %d whole blocks of counter data (%d)", 2 * NBLOCKS, ret);
+	tap_ok(ret == 0 && n == 2 * NBLOCKS * BLOCK_SIZE / 8,
+	       "restarted: %d whole blocks, the counter from frame 0 across them (%d)", 2 * NBLOCKS,
+	       ret);
 	ret = izc_stream_stop(s);
 	tap_ok(ret == 0, "stopped again (%d)", ret);
 	izc_stream_close(s);
