@@ -9,6 +9,10 @@
  * A (4 x 64 KiB) relays every block it captures to B without CPU access and
  * takes it back from izc_stream_dequeue(B). A thread reads C and checks the
  * counter formula byte for byte from frame 0 for all 64 blocks (4 MiB).
+ * All three converters are 4 x s32: with s16 the counter repeats every
+ * 65536 frames, which is C's ring (8 x 64 KiB), so a block of C handed out
+ * again without a refill, or an A block relayed twice rings apart, looked
+ * right. C's blocks are poisoned (0xa5) before they go back.
  *
  * Relaying attaches A's DMABUFs to B's buffer; each attachment holds a
  * reference to the DMABUF. Closing A must drop them: the number of DMABUF
@@ -66,27 +70,38 @@ static void *far_end(void *arg)
 	(void)arg;
 	while (far_bytes < (long)TOTAL_BLOCKS * BS) {
 		struct izc_block *blk;
-		const uint16_t *v;
+		const uint32_t *v;
 		void *p;
 		int ret = izc_stream_dequeue(C, 20000, &blk);
 
 		if (!ret)
-			ret = izc_block_cpu_begin(blk, IZC_ACCESS_READ, &p);
+			ret = izc_block_cpu_begin(blk, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
 		if (ret) {
 			tap_diag("far end: %d after %ld bytes", ret, far_bytes);
 			bad++;
 			break;
 		}
 		v = p;
-		for (size_t f = 0; f < izc_block_bytes_used(blk) / 8; f++, n++)
-			for (int c = 0; c < 4; c++)
-				if (v[f * 4 + c] != (uint16_t)(n + c * 4096) && bad++ < 3)
+		if (izc_block_bytes_used(blk) != BS && bad++ < 3)
+			tap_diag("far end block of %zu bytes", izc_block_bytes_used(blk));
+		for (size_t f = 0; f < izc_block_bytes_used(blk) / 16; f++, n++)
+			for (int c = 0; c < 4; c++) {
+				uint32_t want = (uint32_t)(n + ((uint64_t)c << 28));
+
+				if (v[f * 4 + c] != want && bad++ < 3)
 					tap_diag("far end frame %llu ch %d: %#x, want %#x",
-						 (unsigned long long)n, c, v[f * 4 + c],
-						 (uint16_t)(n + c * 4096));
+						 (unsigned long long)n, c, v[f * 4 + c], want);
+			}
 		far_bytes += (long)izc_block_bytes_used(blk);
-		izc_block_cpu_end(blk);
-		izc_block_enqueue(blk, 0, 0);
+		memset(p, 0xa5, izc_block_size(blk));
+		ret = izc_block_cpu_end(blk);
+		if (!ret)
+			ret = izc_block_enqueue(blk, 0, 0);
+		if (ret) {
+			tap_diag("far end: cpu_end/enqueue %d", ret);
+			bad++;
+			break;
+		}
 	}
 	far_bad = bad;
 	return NULL;
@@ -104,7 +119,8 @@ int main(void)
 	pthread_t th;
 
 	tap_plan(7);
-	load_modules("instances=2 sampling_frequency=0", "sampling_frequency=0 loopback=1");
+	load_modules("instances=2 sampling_frequency=0 sample_bits=32",
+		     "sampling_frequency=0 loopback=1 sample_bits=32");
 	n_start = dmabuf_objects();
 	ret = izc_context_open(NULL, NULL, &ctx);
 	if (!ret)
