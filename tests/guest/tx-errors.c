@@ -35,12 +35,15 @@ int main(void)
 	int adcdev, dacdev, afd, dfd, d, ret, fence;
 	long n;
 
-	tap_plan(26);
+	tap_plan(28);
 	load_modules("sampling_frequency=1000000", "sampling_frequency=1000000");
 	if (iio_find("izc-sim-adc0", &adc) || iio_find("izc-sim-dac0", &dac))
 		tap_bail("no izc-sim-adc0 / izc-sim-dac0");
-	buffer_setup(&adc, "in", NCHAN, 8192, 1024);
-	buffer_setup(&dac, "out", NCHAN, 8192, 1024);
+	ret = buffer_setup(&adc, "in", NCHAN, 8192, 1024);
+	if (!ret)
+		ret = buffer_setup(&dac, "out", NCHAN, 8192, 1024);
+	if (ret)
+		tap_bail("buffer setup: %s", strerror(-ret));
 
 	/* fileio in the wrong direction (the core's answer) */
 	adcdev = dev_open(&adc, O_RDWR);
@@ -49,10 +52,13 @@ int main(void)
 	tap_errno(n, errno, EPERM, "write() on an input buffer");
 	n = read(dacdev, buf, 64);
 	tap_errno(n, errno, EPERM, "read() on an output buffer");
-	buffer_enable(&dac, 1);
+	ret = buffer_enable(&dac, 1);
+	tap_success(ret, -ret, "enable the DAC (fileio)");
 	n = write(dacdev, buf, 3);
 	tap_errno(n, errno, EINVAL, "write() of less than one frame (8 bytes)");
-	buffer_enable(&dac, 0);
+	ret = buffer_enable(&dac, 0);
+	if (ret)
+		tap_bail("disable the DAC: %s", strerror(-ret));
 
 	/* DMABUF misuse on the output buffer */
 	dfd = buffer_fd(dacdev);
@@ -109,11 +115,22 @@ int main(void)
 
 		ret = dmabuf_attach(fd1, d1);
 		tap_errno(ret, -ret, EPERM, "DMABUF attach on the read()-only ADC");
-		buffer_setup(&adc1, "in", NCHAN, 8192, 1024);
-		buffer_enable(&adc1, 1);
-		n = read_full(fd1, buf, 4096);
-		tap_ok(n == 4096 && !((uint16_t *)buf)[0] && ((uint16_t *)buf)[1] == 4096,
-		       "read() on it gives the counter from frame 0");
+		const uint16_t *v = (const uint16_t *)buf;
+		int bad = -1;
+
+		ret = buffer_setup(&adc1, "in", NCHAN, 8192, 1024);
+		if (!ret)
+			ret = buffer_enable(&adc1, 1);
+		tap_success(ret, -ret, "izc-sim-adc1: 4 channels enabled, buffer enabled");
+		n = ret ? ret : read_full(fd1, buf, 4096);
+		/* 512 frames of 4 x s16: value(n, c) = n + c * 4096 */
+		for (int i = 0; n == 4096 && bad < 0 && i < 4096 / 2; i++)
+			if (v[i] != (uint16_t)(i / NCHAN + (i % NCHAN) * 4096))
+				bad = i;
+		tap_ok(n == 4096 && bad < 0,
+		       "read() on it gives the counter from frame 0, 512 frames exact (%ld, "
+		       "first bad sample %d)",
+		       n, bad);
 		buffer_enable(&adc1, 0);
 		close(d1);
 		close(fd1);
