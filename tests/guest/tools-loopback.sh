@@ -8,8 +8,13 @@
 # fileio output (the file's tail must play out before the stream stops),
 # fileio output of a file that ends inside a block (sent zero padded), and
 # cyclic output (one block repeated).
+# The recorded file comes from an s32 ADC (new_device "4 32"): with the s16
+# counter the file repeated every 65536 frames (512 KiB), so a 1 MiB block
+# of the tools' streams lost, played twice or stale matched the file. The
+# s32 counter makes every 16 bytes of the file unique (no wrap in 8 MiB);
+# the DAC and its ADC (4 x s16) carry those bytes as they are.
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -21,9 +26,10 @@ FRAMES=1048576   # 8 MiB, whole 1 MiB blocks of izc-capture
 
 insmod /lib/izc/izc_soft_dma.ko &&
 	insmod /lib/izc/izc_block_buffer.ko &&
-	insmod /lib/izc/izc_sim_adc.ko instances=2 sampling_frequency=0 &&
-	insmod /lib/izc/izc_sim_dac.ko loopback=1 loopback_latency=$LAT sampling_frequency=0
-check '[ $? = 0 ]' "modules load: two unpaced ADCs, a DAC looped back into izc-sim-adc0"
+	insmod /lib/izc/izc_sim_adc.ko sampling_frequency=0 &&
+	insmod /lib/izc/izc_sim_dac.ko loopback=1 loopback_latency=$LAT sampling_frequency=0 &&
+	echo "4 32" >/sys/bus/platform/drivers/izc-sim-adc/new_device
+check '[ $? = 0 ]' "modules load: unpaced izc-sim-adc0 (s16) with a DAC looped back into it, izc-sim-adc1 (s32)"
 
 adc0=
 for d in /sys/bus/iio/devices/iio:device*; do
@@ -45,9 +51,23 @@ zeros_ok() { # FILE BYTES: the first BYTES bytes are all zero
 		tr -d 0 | wc -c)" = 0 ]
 }
 
-timeout 60 izc-capture -q -d izc-sim-adc1 -s $FRAMES -o /tmp/pattern.raw
+frame32() { # FILE N: frame N of 4 x s32, as 4 unsigned decimals
+	od -An -v -tu4 -j $(($2 * 16)) -N 16 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'
+}
+counter32_ok() { # FILE N...: each frame N is the s32 counter n + c * 2^28
+	f=$1
+	shift
+	for k in "$@"; do
+		[ "$(frame32 "$f" "$k")" = "$k $((k + 268435456)) $((k + 536870912)) $((k + 805306368))" ] || return 1
+	done
+}
+
+# 8 MiB of 16-byte s32 frames: the same bytes as FRAMES frames of the DAC.
+timeout 60 izc-capture -q -d izc-sim-adc1 -s $((FRAMES / 2)) -o /tmp/pattern.raw
 check '[ $? = 0 ] && [ "$(stat -c %s /tmp/pattern.raw)" = $((FRAMES * FRAME)) ]' \
-	"izc-capture: $FRAMES counter frames from izc-sim-adc1 into a file"
+	"izc-capture: $((FRAMES / 2)) s32 counter frames from izc-sim-adc1 into a file (8 MiB)"
+check 'counter32_ok /tmp/pattern.raw 0 1 4095 65536 65537 131071 262144 524287' \
+	"the file holds the s32 counter (frames 0, 1, 4095, 65536, 65537, 131071, 262144, 524287)"
 
 # What the far end must see after the idle frames: the file, less the frames
 # the latency pushed past the end of the capture.
