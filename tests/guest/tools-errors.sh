@@ -50,4 +50,11 @@ rc=$?
 check '[ $rc = 1 ] && grep -q "no data for 100 ms" /tmp/err' "-t 100: gives up with 'no data for 100 ms' ($rc)"
 izc-capture -d izc-sim-adc -f 0 -s 4096 -b 4096 -t 100 -o /tmp/o 2>/tmp/err
 rc=$?
-check '[ $rc = 0 ] && [ "$(wc -c </tmp/o)" = 32768 ]' "-t 100 with data flowing: 4096 frames, exit $rc"
+# 4 x s16 from frame 0: value(n, c) = n + c * 4096, every frame
+counter_ok() {
+	od -An -v -tu2 -w8 "$1" | awk '{ n = NR - 1
+		if ($1 != n || $2 != n + 4096 || $3 != n + 8192 || $4 != n + 12288) bad++ }
+		END { exit !(NR == 4096 && !bad) }'
+}
+check '[ $rc = 0 ] && [ "$(wc -c </tmp/o)" = 32768 ] && counter_ok /tmp/o' \
+	"-t 100 with data flowing: 4096 frames of the counter from frame 0, exit $rc"
