@@ -53,7 +53,7 @@ struct rd_result {
 	long reads;   /* read() calls that returned data */
 	long bytes;   /* data bytes before it */
 	long partial; /* a read() that was not whole frames, or -1 */
-	int data_ok;  /* 1: frames consistent across channels (counter, any start) */
+	int data_ok;  /* 1: the counter, from frame @first or (first < 0) any start */
 };
 
 struct reader {
@@ -64,9 +64,12 @@ struct reader {
 /*
  * Fork a child that read()s @len bytes at a time from @fd until a read()
  * returns <= 0 or @max_reads returned data, and reports through a pipe.
+ * The data must be the counter from frame @first (< 0: from whatever the
+ * first frame is), continuous across reads.
  * With @linger it then keeps calling read() until killed.
  */
-static int reader_start(struct reader *r, int fd, size_t len, long max_reads, bool linger)
+static int reader_start(struct reader *r, int fd, size_t len, long max_reads, bool linger,
+			long long first)
 {
 	int p[2];
 
@@ -92,7 +95,7 @@ static int reader_start(struct reader *r, int fd, size_t len, long max_reads, bo
 			if (n % FRAME && res.partial < 0)
 				res.partial = n;
 			if (!res.bytes)
-				next = buf[0];
+				next = first < 0 ? buf[0] : (uint64_t)first;
 			if (!counter_ok(buf, n / FRAME, &next))
 				res.data_ok = 0;
 			res.bytes += n;
@@ -193,7 +196,7 @@ static void capture(void)
 	tap_success(ret, -ret, "fail_prep on");
 	ret = buffer_enable(&adc, 1);
 	tap_success(ret, -ret, "enable succeeds (the blocks are parked)");
-	if (reader_start(&r, fd, 4096, 0, false))
+	if (reader_start(&r, fd, 4096, 0, false, -1))
 		tap_bail("fork");
 	check_read_enomem(&r, &adc, "failing from enable");
 
@@ -202,7 +205,7 @@ static void capture(void)
 	tap_ok(ret == 1 && pfd.revents == POLLIN, "poll() reports the error readable (%d, 0x%x)",
 	       ret, pfd.revents);
 
-	if (reader_start(&r, fd, 4096, 0, true))
+	if (reader_start(&r, fd, 4096, 0, true, -1))
 		tap_bail("fork");
 	ret = reader_result(&r, 10000, &res);
 	kill(r.pid, SIGKILL);
@@ -213,7 +216,7 @@ static void capture(void)
 
 	/* Injection off: the parked blocks go out again on the next read(). */
 	set_fail(0);
-	if (reader_start(&r, fd, sizeof(buf), 4, false))
+	if (reader_start(&r, fd, sizeof(buf), 4, false, -1))
 		tap_bail("fork");
 	ret = reader_result(&r, 10000, &res);
 	tap_ok(!ret && res.reads == 4 && res.partial < 0 && res.data_ok && res.bytes >= 4 * FRAME,
@@ -231,11 +234,12 @@ static void capture(void)
 	tap_ok(n == sizeof(buf) && counter_ok(buf, n / FRAME, &next),
 	       "first read(): %zu bytes of the counter from frame 0 (%ld)", sizeof(buf), n);
 	set_fail(1);
-	if (reader_start(&r, fd, 4096, 0, false))
+	if (reader_start(&r, fd, 4096, 0, false, (long long)next))
 		tap_bail("fork");
 	ret = reader_result(&r, 10000, &res);
 	tap_ok(!ret && res.last == -ENOMEM && res.partial < 0 && res.data_ok,
-	       "fail_prep mid-stream: whole frames of the counter, then ENOMEM (report %d, "
+	       "fail_prep mid-stream: whole frames of the counter continuing the first read(), "
+	       "then ENOMEM (report %d, "
 	       "%ld reads, %ld bytes, last %ld)",
 	       ret, res.reads, res.bytes, res.last);
 	reader_reap(&r, &adc);
