@@ -3,10 +3,12 @@
  * sim-hotplug: converters removed at runtime through the drivers'
  * delete_device, as a hot-unplug would remove them, while they stream:
  *  - unknown names: ENODEV; an ADC a DAC is paired with: EBUSY;
- *  - an ADC deleted while DMABUF transfers are queued and running: its
- *    fences signal -EINTR, the open buffer fd answers ENODEV, the IIO device
- *    leaves sysfs; new_device brings izc-sim-adc.0 back, which streams the
- *    counter from sample 0;
+ *  - an ADC deleted while DMABUF transfers are queued and running (at
+ *    1 kS/s a 64 KiB block takes 8.2 s, so however slow the host, neither
+ *    completes before the delete; at 100 kS/s the first took 82 ms, which
+ *    a stalled TCG guest can exceed): its fences signal -EINTR, the open buffer fd answers ENODEV,
+ * the IIO device leaves sysfs; new_device brings izc-sim-adc.0 back, which streams the counter from
+ * sample 0;
  *  - a DAC deleted while it repeats a cyclic block into its paired ADC: its
  *    fence signals -EINTR, the ADC is unpaired (loopback_source none) and
  *    can be deleted in turn.
@@ -49,7 +51,7 @@ int main(void)
 	char src[64], path[400];
 
 	tap_plan(16);
-	load_modules("sampling_frequency=100000", "sampling_frequency=100000 loopback=1");
+	load_modules("sampling_frequency=1000", "sampling_frequency=100000 loopback=1");
 	if (iio_find("izc-sim-adc0", &adc) || iio_find("izc-sim-dac0", &dac))
 		tap_bail("no izc-sim-adc0 / izc-sim-dac0");
 
@@ -62,7 +64,7 @@ int main(void)
 	ret = attr_write(&dac, "loopback_adc", "none");
 	tap_success(ret, -ret, "unpair izc-sim-dac0");
 
-	/* An ADC deleted while two DMABUF transfers are queued at 100 kS/s. */
+	/* An ADC deleted while two DMABUF transfers are queued at 1 kS/s. */
 	ret = buffer_setup(&adc, "in", NCHAN, 4 * (BLK / 8), BLK / 8);
 	bfd = ret ? ret : buffer_fd(&adc, &devfd);
 	a = heap_alloc(BLK);
