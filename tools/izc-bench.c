@@ -1128,7 +1128,8 @@ static int plot(const struct bench *bn, const char *file)
 		"set multiplot layout 2,2 title \"izc-bench: fileio vs DMABUF capture, %u "
 		"blocks; %s; %s; %s\"\n",
 		blocks, bn->kernel, bn->machine ? bn->machine : bn->cpu, bn->date);
-	fprintf(g, "set logscale x 2\nset grid\nset key top left\nset xlabel 'block size'\nset offsets graph 0.03, graph 0.03, 0, 0\n");
+	fprintf(g, "set logscale x 2\nset grid\nset key top left\nset xlabel 'block size'\nset "
+		   "offsets graph 0.03, graph 0.03, 0, 0\n");
 	fprintf(g, "set xtics (");
 	sep = "";
 	for (unsigned int i = 0; i < bn->nresults; i++) {
