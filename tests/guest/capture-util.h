@@ -53,6 +53,25 @@ static inline void cap_adc_close(struct cap_adc *a)
 	a->ctx = NULL;
 }
 
+/*
+ * cap_adc_open(), then enable the channels of @mask and, unless @rate is
+ * negative, set sampling_frequency to @rate. Returns 0 or the first step's
+ * negative errno; on an error the context is closed again.
+ */
+static inline int cap_adc_setup(struct cap_adc *a, const char *name, uint64_t mask, long long rate)
+{
+	int ret = cap_adc_open(a, name);
+
+	if (ret)
+		return ret;
+	ret = izc_buffer_set_scan_mask(a->buf, mask);
+	if (!ret && rate >= 0)
+		ret = izc_device_attr_write_ll(a->dev, "sampling_frequency", rate);
+	if (ret)
+		cap_adc_close(a);
+	return ret;
+}
+
 static inline long long cap_attr_ll(const struct cap_adc *a, const char *attr)
 {
 	long long v = -1;

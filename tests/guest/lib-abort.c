@@ -14,8 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "izc.h"
-#include "tap.h"
+#include "capture-util.h"
 
 #define NBLOCKS	   4
 #define BLOCK_SIZE 4096
@@ -89,9 +88,8 @@ static void waits(struct izc_device *dev, unsigned int flags, const char *name)
 
 int main(void)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_device *dev = NULL;
-	struct izc_buffer *buf = NULL;
+	struct cap_adc a = {0};
+	struct izc_device *dev;
 	struct izc_stream *s;
 	struct izc_block *b;
 	unsigned long long n = 0;
@@ -102,15 +100,10 @@ int main(void)
 	ret = tap_load_sim_adc(NULL);
 	if (!tap_ok(ret == 0, "modules loaded (%d)", ret))
 		tap_bail("no simulated ADC");
-	ret = izc_context_open(NULL, NULL, &ctx);
-	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc", &dev);
-	if (!ret)
-		ret = izc_device_get_buffer(dev, 0, &buf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xf);
+	ret = cap_adc_setup(&a, "izc-sim-adc", 0xf, -1);
 	if (!tap_ok(ret == 0, "izc-sim-adc, 4 channels (%d)", ret))
 		tap_bail("setup");
+	dev = a.dev;
 
 	waits(dev, IZC_STREAM_NO_FALLBACK, "dmabuf");
 	waits(dev, IZC_STREAM_FILEIO, "fileio");
@@ -155,6 +148,6 @@ int main(void)
 	tap_ok(ret == 0, "restarted stream reuses the aborted blocks: counter from frame 0 (%d)",
 	       ret);
 	izc_stream_close(s);
-	izc_context_close(ctx);
+	cap_adc_close(&a);
 	return tap_done();
 }

@@ -15,8 +15,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "izc.h"
-#include "tap.h"
+#include "capture-util.h"
 
 #define NBLOCKS	   3
 #define BLOCK_SIZE 8192
@@ -175,9 +174,9 @@ static void fallback(struct izc_device *dev, int reason, const char *what)
 
 int main(void)
 {
-	struct izc_context *ctx = NULL, *ctx2 = NULL;
-	struct izc_device *dev = NULL, *nodma;
-	struct izc_buffer *buf = NULL;
+	struct cap_adc a = {0};
+	struct izc_context *ctx2 = NULL;
+	struct izc_device *dev, *nodma;
 	struct izc_channel *ch[4];
 	struct izc_stream *s, *s2;
 	char devnum[32] = "";
@@ -188,19 +187,12 @@ int main(void)
 	ret = tap_load_sim_adc(NULL);
 	if (!tap_ok(ret == 0, "modules loaded (%d)", ret))
 		tap_bail("no simulated ADC");
-	ret = izc_context_open(NULL, NULL, &ctx);
+	ret = cap_adc_setup(&a, "izc-sim-adc0", 0xa, 0);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc0", &dev);
-	if (!ret)
-		ret = izc_device_get_buffer(dev, 0, &buf);
-	if (!ret)
-		ret = find_channels(buf, ch);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xa);
-	if (!ret)
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 0);
+		ret = find_channels(a.buf, ch);
 	if (!tap_ok(ret == 0, "izc-sim-adc0, channels 1 and 3, unpaced (%d)", ret))
 		tap_bail("setup");
+	dev = a.dev;
 
 	one_backend(dev, ch, IZC_STREAM_NO_FALLBACK, IZC_BACKEND_DMABUF, "dma_heap");
 	one_backend(dev, ch, IZC_STREAM_NO_FALLBACK | IZC_STREAM_UDMABUF, IZC_BACKEND_DMABUF,
@@ -270,6 +262,6 @@ int main(void)
 		fallback(nodma, -EPERM, "buffer without DMABUF");
 	}
 	izc_context_close(ctx2);
-	izc_context_close(ctx);
+	cap_adc_close(&a);
 	return tap_done();
 }

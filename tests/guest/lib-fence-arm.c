@@ -24,8 +24,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
-#include "izc.h"
-#include "tap.h"
+#include "capture-util.h"
 
 #define NBLOCKS	   4
 #define BLOCK_SIZE 4096
@@ -64,9 +63,7 @@ static bool counter_ok(struct izc_block *b)
 
 int main(void)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_device *dev = NULL;
-	struct izc_buffer *buf = NULL;
+	struct cap_adc a = {0};
 	struct izc_stream *s = NULL;
 	struct izc_block *b = NULL, *b0 = NULL;
 	int ret, nfds = 0, enq;
@@ -74,17 +71,9 @@ int main(void)
 	tap_plan(7);
 	ret = tap_load_sim_adc("sample_bits=32");
 	if (!ret)
-		ret = izc_context_open(NULL, NULL, &ctx);
+		ret = cap_adc_setup(&a, "izc-sim-adc", 0xf, 10000);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc", &dev);
-	if (!ret)
-		ret = izc_device_get_buffer(dev, 0, &buf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xf);
-	if (!ret)
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 10000);
-	if (!ret)
-		ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE,
+		ret = izc_stream_open(a.dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE,
 				      IZC_STREAM_NO_FALLBACK, &s);
 	if (!ret)
 		ret = izc_stream_start(s);
@@ -151,6 +140,6 @@ int main(void)
 	tap_ok(ret == 0, "block 0 back in the rotation: blocks 2, 3, 0, 1 with counter data (%d)",
 	       ret);
 	izc_stream_close(s);
-	izc_context_close(ctx);
+	cap_adc_close(&a);
 	return tap_done();
 }

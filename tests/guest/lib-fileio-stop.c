@@ -19,8 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "izc.h"
-#include "tap.h"
+#include "capture-util.h"
 
 #define NBLOCKS	   4
 #define BLOCK_SIZE 4096
@@ -35,9 +34,7 @@ static double now(void)
 
 int main(void)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_device *dev = NULL;
-	struct izc_buffer *buf = NULL;
+	struct cap_adc a = {0};
 	struct izc_stream *s = NULL;
 	struct izc_block *b;
 	int ret, aborted = 0, data = 0, other = 0;
@@ -47,17 +44,9 @@ int main(void)
 	tap_plan(6);
 	ret = tap_load_sim_adc(NULL);
 	if (!ret)
-		ret = izc_context_open(NULL, NULL, &ctx);
+		ret = cap_adc_setup(&a, "izc-sim-adc", 0xf, 100);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc", &dev);
-	if (!ret)
-		ret = izc_device_get_buffer(dev, 0, &buf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xf);
-	if (!ret)
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 100);
-	if (!ret)
-		ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, IZC_STREAM_FILEIO,
+		ret = izc_stream_open(a.dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, IZC_STREAM_FILEIO,
 				      &s);
 	if (!ret)
 		ret = izc_stream_start(s);
@@ -86,7 +75,7 @@ int main(void)
 		  "then nothing is queued: -ENOBUFS, even with an endless timeout");
 
 	/* Started again (unpaced): whole blocks of counter data. */
-	ret = izc_device_attr_write_ll(dev, "sampling_frequency", 0);
+	ret = izc_device_attr_write_ll(a.dev, "sampling_frequency", 0);
 	if (!ret)
 		ret = izc_stream_start(s);
 	for (int i = 0; !ret && i < 2 * NBLOCKS; i++) {
@@ -121,6 +110,6 @@ int main(void)
 	ret = izc_stream_stop(s);
 	tap_ok(ret == 0, "stopped again (%d)", ret);
 	izc_stream_close(s);
-	izc_context_close(ctx);
+	cap_adc_close(&a);
 	return tap_done();
 }

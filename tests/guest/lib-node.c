@@ -20,8 +20,7 @@
  */
 #include <stdint.h>
 
-#include "izc.h"
-#include "tap.h"
+#include "capture-util.h"
 
 #define NBLOCKS	   4
 #define BLOCK_SIZE 4096
@@ -99,27 +98,17 @@ static void check(struct izc_device *dev, unsigned int flags, const char *name)
 
 int main(void)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_device *dev = NULL;
-	struct izc_buffer *buf = NULL;
+	struct cap_adc a = {0};
 	int ret;
 
 	tap_plan(15);
 	ret = tap_load_sim_adc("sample_bits=32");
 	if (!ret)
-		ret = izc_context_open(NULL, NULL, &ctx);
-	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc", &dev);
-	if (!ret)
-		ret = izc_device_get_buffer(dev, 0, &buf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xf);
-	if (!ret)
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 100000);
+		ret = cap_adc_setup(&a, "izc-sim-adc", 0xf, 100000);
 	if (!tap_ok(ret == 0, "izc-sim-adc, 4 channels of s32, 100 kS/s (%d)", ret))
 		tap_bail("setup");
-	check(dev, IZC_STREAM_NO_FALLBACK, "dmabuf");
-	check(dev, IZC_STREAM_FILEIO, "fileio");
-	izc_context_close(ctx);
+	check(a.dev, IZC_STREAM_NO_FALLBACK, "dmabuf");
+	check(a.dev, IZC_STREAM_FILEIO, "fileio");
+	cap_adc_close(&a);
 	return tap_done();
 }

@@ -44,25 +44,12 @@ static int stream_check(struct izc_stream *s)
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	struct izc_context *ctx;
-	struct izc_device *dev;
-	struct izc_buffer *buf;
+	struct cap_adc a = {0};
 	struct izc_stream *s = NULL;
-	int ret = izc_context_open(NULL, NULL, &ctx);
+	int ret = cap_adc_setup(&a, w->label, 0xf, 0);
 
-	if (ret) {
-		w->result = ret;
-		return NULL;
-	}
-	ret = izc_context_find_device(ctx, w->label, &dev);
 	if (!ret)
-		ret = izc_device_get_buffer(dev, 0, &buf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xf);
-	if (!ret)
-		ret = izc_device_attr_write_ll(dev, "sampling_frequency", 0);
-	if (!ret)
-		ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, w->flags, &s);
+		ret = izc_stream_open(a.dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK_SIZE, w->flags, &s);
 	if (!ret) {
 		w->backend = izc_stream_backend(s);
 		ret = izc_stream_start(s);
@@ -70,7 +57,7 @@ static void *work(void *arg)
 	if (!ret)
 		ret = stream_check(s);
 	izc_stream_close(s);
-	izc_context_close(ctx);
+	cap_adc_close(&a);
 	w->result = ret;
 	return NULL;
 }

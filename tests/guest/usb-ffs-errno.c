@@ -33,7 +33,7 @@
 #include <sys/mman.h>
 #include <linux/dma-heap.h>
 
-#include "izc.h"
+#include "capture-util.h"
 #include "izc-usb-host.h"
 #include "usb-env.h"
 
@@ -91,23 +91,15 @@ static int open_ep(int n, int flags)
  */
 static void lib_transfer_disabled(int ep)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_device *adc;
-	struct izc_buffer *buf;
+	struct cap_adc adc = {0};
 	struct izc_stream *s = NULL;
 	struct izc_block *b;
 	pid_t pid;
 	int ret;
 
-	ret = izc_context_open(NULL, NULL, &ctx);
+	ret = cap_adc_setup(&adc, "izc-sim-adc0", 0xf, -1);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc0", &adc);
-	if (!ret)
-		ret = izc_device_get_buffer(adc, 0, &buf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(buf, 0xf);
-	if (!ret)
-		ret = izc_stream_open(adc, 0, IZC_DIR_IN, 2, SZ, IZC_STREAM_NO_FALLBACK, &s);
+		ret = izc_stream_open(adc.dev, 0, IZC_DIR_IN, 2, SZ, IZC_STREAM_NO_FALLBACK, &s);
 	if (!ret)
 		ret = izc_stream_get_block(s, 0, &b);
 	if (!ret)
@@ -122,7 +114,7 @@ static void lib_transfer_disabled(int ep)
 	tap_ok(ret == 0, "izc_ffs_transfer() on a disabled endpoint, then a signal: -EINTR (%d)",
 	       ret);
 	izc_stream_close(s);
-	izc_context_close(ctx);
+	cap_adc_close(&adc);
 }
 
 int main(void)
@@ -204,22 +196,14 @@ int main(void)
 
 	/* An IIO block the (slow) ADC is still filling. */
 	{
-		struct izc_context *ctx;
-		struct izc_device *adc;
-		struct izc_buffer *buf;
+		struct cap_adc adc = {0};
 		struct izc_stream *s;
 		struct izc_block *b;
 		int nb = open_ep(1, O_NONBLOCK);
 
-		ret = izc_context_open(NULL, NULL, &ctx);
+		ret = cap_adc_setup(&adc, "izc-sim-adc0", 0xf, -1);
 		if (!ret)
-			ret = izc_context_find_device(ctx, "izc-sim-adc0", &adc);
-		if (!ret)
-			ret = izc_device_get_buffer(adc, 0, &buf);
-		if (!ret)
-			ret = izc_buffer_set_scan_mask(buf, 0xf);
-		if (!ret)
-			ret = izc_stream_open(adc, 0, IZC_DIR_IN, 2, SZ, IZC_STREAM_NO_FALLBACK,
+			ret = izc_stream_open(adc.dev, 0, IZC_DIR_IN, 2, SZ, IZC_STREAM_NO_FALLBACK,
 					      &s);
 		if (!ret)
 			ret = izc_stream_start(s);
@@ -240,7 +224,7 @@ int main(void)
 		close(nb); /* drops the attachment */
 		if (!ret || ret == EBUSY) {
 			izc_stream_close(s);
-			izc_context_close(ctx);
+			cap_adc_close(&adc);
 		}
 	}
 
