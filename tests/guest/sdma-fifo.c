@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "capture-util.h"
+#include "sdma-state.h"
 
 #define RATE  100000
 #define FRAME 16
@@ -30,25 +31,11 @@
 /* A field of the soft DMA's debugfs state of @a's channel, or -1. */
 static long long state_ll(const struct cap_adc *a, const char *field)
 {
-	char chan[32] = "", path[128], line[128];
-	long long v = -1;
-	size_t len = strlen(field);
-	FILE *f;
+	char chan[32] = "";
 
 	if (izc_device_attr_read(a->dev, "dma_channel", chan, sizeof(chan)) < 0)
 		return -1;
-	chan[strcspn(chan, "\n")] = 0;
-	/* "dma0chanN": the controller's debugfs names it "chanN" */
-	snprintf(path, sizeof(path), "/sys/kernel/debug/izc-soft-dma/%s/state",
-		 strstr(chan, "chan") ? strstr(chan, "chan") : chan);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			v = strtoll(line + len + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return sdma_state_ll(chan, field);
 }
 
 /* Dequeue, check and hand back @count blocks, each after @hold_ns. */

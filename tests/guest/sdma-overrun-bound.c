@@ -17,6 +17,7 @@
  */
 #include <stdio.h>
 
+#include "sdma-state.h"
 #include "sim-pair.h"
 
 #define RATE 1000000000ull
@@ -24,9 +25,7 @@
 /* A field of the soft DMA's debugfs state of @d's channel, or -1. */
 static long long state_ll(const struct iiodev *d, const char *field)
 {
-	char path[400], chan[64] = "", line[128];
-	size_t len = strlen(field);
-	long long v = -1;
+	char path[400], chan[64] = "";
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/dma_channel", d->dir);
@@ -36,19 +35,7 @@ static long long state_ll(const struct iiodev *d, const char *field)
 	if (!fgets(chan, sizeof(chan), f))
 		chan[0] = 0;
 	fclose(f);
-	chan[strcspn(chan, "\n")] = 0;
-	if (!strstr(chan, "chan"))
-		return -1;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/izc-soft-dma/%s/state",
-		 strstr(chan, "chan"));
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			v = strtoll(line + len + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return sdma_state_ll(chan, field);
 }
 
 /* Disable @d's buffer; returns the seconds it took, < 0 on error. */
