@@ -30,6 +30,27 @@ static int set_fail(int on)
 	return tap_sysfs_write(FAIL_PREP, on ? "1" : "0");
 }
 
+/*
+ * Find @label, set up its @dir ("in" or "out") buffer with NCHAN channels,
+ * length 8192 and watermark 1024 (a check, @what names the converter) and
+ * open its node with @flags. Bails out if the converter or its node is
+ * missing.
+ */
+static int open_conv(struct iiodev *d, const char *label, const char *dir, int flags,
+		     const char *what)
+{
+	int fd, ret;
+
+	if (iio_find(label, d))
+		tap_bail("no %s", label);
+	ret = buffer_setup(d, dir, NCHAN, 8192, 1024);
+	tap_success(ret, -ret, "%s: 4 channels, length 8192, watermark 1024", what);
+	fd = dev_open(d, flags);
+	if (fd < 0)
+		tap_bail("open %s node: %s", what, strerror(errno));
+	return fd;
+}
+
 /* Check frames against value(n, c) = (n + c * 4096) mod 2^16 from frame *next. */
 static bool counter_ok(const uint16_t *s, size_t nframes, uint64_t *next)
 {
@@ -183,13 +204,7 @@ static void capture(void)
 	int fd, ret, status;
 	long n;
 
-	if (iio_find("izc-sim-adc0", &adc))
-		tap_bail("no izc-sim-adc0");
-	ret = buffer_setup(&adc, "in", NCHAN, 8192, 1024);
-	tap_success(ret, -ret, "ADC: 4 channels, length 8192, watermark 1024");
-	fd = dev_open(&adc, O_RDONLY);
-	if (fd < 0)
-		tap_bail("open ADC node: %s", strerror(errno));
+	fd = open_conv(&adc, "izc-sim-adc0", "in", O_RDONLY, "ADC");
 
 	/* Every submit fails from the enable on. */
 	ret = set_fail(1);
@@ -305,13 +320,7 @@ static void playback(void)
 	struct iiodev dac;
 	int fd, ret;
 
-	if (iio_find("izc-sim-dac0", &dac))
-		tap_bail("no izc-sim-dac0");
-	ret = buffer_setup(&dac, "out", NCHAN, 8192, 1024);
-	tap_success(ret, -ret, "DAC: 4 channels, length 8192, watermark 1024");
-	fd = dev_open(&dac, O_WRONLY);
-	if (fd < 0)
-		tap_bail("open DAC node: %s", strerror(errno));
+	fd = open_conv(&dac, "izc-sim-dac0", "out", O_WRONLY, "DAC");
 
 	set_fail(1);
 	ret = buffer_enable(&dac, 1);
