@@ -105,6 +105,7 @@ struct bench {
 	struct result results[MAX_CASES];
 	unsigned int nresults;
 	unsigned long long checksum_sink;
+	struct tool_signals sig; /* Ctrl-C: stop, put the device back, report what ran */
 };
 
 static void usage(FILE *f)
@@ -143,6 +144,8 @@ static void usage(FILE *f)
 		"Reader access: api = get each block and give it back (fileio: read() into\n"
 		"its own buffer; DMABUF: dequeue + enqueue, no CPU access); sum = api plus a\n"
 		"64-bit sum of every byte (DMABUF: inside DMA_BUF_IOCTL_SYNC begin/end).\n"
+		"Ctrl-C stops the run, puts dma_mode and sampling_frequency back and reports\n"
+		"the cases finished so far (exit status 1).\n"
 		"Exit status: 0 ok (targets are reported, not judged), 1 error, 2 usage error.\n");
 }
 
@@ -443,6 +446,7 @@ static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, in
 	}
 	if (ret)
 		return ret;
+	tool_signals_set_stream(&bn->sig, s);
 	/* Warm-up: every block once (mappings, page faults, kernel blocks). */
 	for (unsigned int i = 0; !ret && i < c->blocks; i++) {
 		n = step(bn, s, sum, DEQUEUE_MS);
@@ -477,7 +481,10 @@ static int one_run(struct bench *bn, struct izc_device *dev, unsigned int bi, in
 	}
 	t1 = tool_now();
 	c1 = cpu_seconds();
+	tool_signals_set_stream(&bn->sig, NULL);
 	izc_stream_close(s);
+	if (atomic_load(&bn->sig.stop))
+		ret = -ECANCELED;
 	if (ret)
 		return ret;
 	*mib_s = (double)done / 1048576.0 / (t1 - t0);
@@ -516,7 +523,7 @@ static void run_case(struct bench *bn, struct izc_device *dev, unsigned int bi, 
 			unsigned long long bytes = 0;
 			int ret;
 
-			if (c->err[be])
+			if (c->err[be] || atomic_load(&bn->sig.stop))
 				continue;
 			ret = one_run(bn, dev, bi, be, c, &mib[be][ok[be]], &cpu[be][ok[be]],
 				      &bytes);
@@ -699,6 +706,14 @@ static int run_all(struct bench *bn)
 				i + 1, bn->nresults, mode_names[c->mode], access_names[c->access],
 				c->block_size >> 10, c->blocks, tool_now() - t0);
 		run_case(bn, dev, bi, c);
+		if (atomic_load(&bn->sig.stop)) {
+			/* The interrupted case and those after it are not reported. */
+			bn->nresults = i;
+			fprintf(stderr, "%s: interrupted: %u of the planned cases measured\n", prog,
+				i);
+			ret = -ECANCELED;
+			break;
+		}
 		done++;
 	}
 	if (isatty(STDERR_FILENO))
@@ -1222,7 +1237,7 @@ int main(int argc, char **argv)
 
 static int bench_main(int argc, char **argv, struct bench *bn)
 {
-	bool json_stdout;
+	bool json_stdout, interrupted = false;
 	FILE *jf = NULL;
 	int ret;
 
@@ -1254,9 +1269,18 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 			return EXIT_ERROR;
 	} else {
 		describe_machine(bn);
-		ret = run_all(bn);
-		if (ret)
+		ret = tool_signals_start(&bn->sig);
+		if (ret) {
+			fprintf(stderr, "%s: cannot set up signal handling: %s\n", prog,
+				strerror(-ret));
 			return EXIT_ERROR;
+		}
+		ret = run_all(bn);
+		tool_signals_finish(&bn->sig);
+		/* Interrupted: what was measured is still reported, the exit says so. */
+		if (ret && ret != -ECANCELED)
+			return EXIT_ERROR;
+		interrupted = ret == -ECANCELED;
 	}
 	if (!json_stdout) {
 		print_table(bn, stdout);
@@ -1280,5 +1304,5 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 			bn->checksum_sink); /* keeps the sums */
 	if (bn->plot && plot(bn, bn->plot))
 		return EXIT_ERROR;
-	return EXIT_OK;
+	return interrupted ? EXIT_ERROR : EXIT_OK;
 }
