@@ -45,6 +45,8 @@
 #include <linux/usb/ch9.h>
 #include <linux/usb/functionfs.h>
 
+#include "sysfs-file.h"
+
 #define IZC_USB_VID	    0x1d6b /* Linux Foundation: test and development only */
 #define IZC_USB_PID	    0x0105 /* "FunctionFS Gadget" */
 #define IZC_USB_SUBCLASS    0x49
@@ -212,38 +214,8 @@ static inline void izc_usb_fill_descs(struct izc_usb_descs *d, struct izc_usb_st
 }
 
 /* ------------------------------------------------------------------ */
-/* configfs and sysfs files                                             */
+/* configfs and sysfs files (values: tool_read/write_file, sysfs-file.h) */
 /* ------------------------------------------------------------------ */
-
-/* Write a whole value to a (sysfs/configfs) file: 0 or -errno. */
-static inline int izc_usb_write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* Read a small file without its trailing newline: length or -errno. */
-static inline int izc_usb_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = 0;
-	return (int)n;
-}
 
 static inline int izc_usb_mkdir(const char *path)
 {
@@ -266,16 +238,16 @@ static inline int izc_usb_gadget_create(const char *gadget, const char *instance
 	ret = izc_usb_mkdir(gadget);
 	snprintf(val, sizeof(val), "0x%04x", vid);
 	if (!ret)
-		ret = izc_usb_write_file(IZC_GPATH("idVendor"), val);
+		ret = tool_write_file(IZC_GPATH("idVendor"), val);
 	snprintf(val, sizeof(val), "0x%04x", pid);
 	if (!ret)
-		ret = izc_usb_write_file(IZC_GPATH("idProduct"), val);
+		ret = tool_write_file(IZC_GPATH("idProduct"), val);
 	if (!ret)
 		ret = izc_usb_mkdir(IZC_GPATH("strings/0x409"));
 	if (!ret)
-		ret = izc_usb_write_file(IZC_GPATH("strings/0x409/manufacturer"), "iio-zerocopy");
+		ret = tool_write_file(IZC_GPATH("strings/0x409/manufacturer"), "iio-zerocopy");
 	if (!ret)
-		ret = izc_usb_write_file(IZC_GPATH("strings/0x409/product"), product);
+		ret = tool_write_file(IZC_GPATH("strings/0x409/product"), product);
 	if (!ret)
 		ret = izc_usb_mkdir(IZC_GPATH("configs/c.1"));
 	if (!ret) {
@@ -315,7 +287,7 @@ static inline int izc_usb_gadget_bind(const char *gadget, const char *udc)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/UDC", gadget);
-	return izc_usb_write_file(path, *udc ? udc : "\n");
+	return tool_write_file(path, *udc ? udc : "\n");
 }
 
 /*

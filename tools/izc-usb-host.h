@@ -53,7 +53,7 @@ static inline int izc_usb_host_find(struct izc_usb_host *h, unsigned int vid, un
 				continue;
 #define IZC_ATTR(name, buf)                                                                        \
 	(snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/" name, de->d_name),                \
-	 izc_usb_read_file(path, buf, sizeof(buf)) <= 0)
+	 tool_read_file(path, buf, sizeof(buf)) <= 0)
 			if (IZC_ATTR("idVendor", val) || strtoul(val, NULL, 16) != vid ||
 			    IZC_ATTR("idProduct", val) || strtoul(val, NULL, 16) != pid ||
 			    IZC_ATTR("bConfigurationValue", val) || atoi(val) < 1 ||

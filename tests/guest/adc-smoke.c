@@ -25,7 +25,7 @@ static int attr_read(const char *rel, char *buf, size_t len)
 	char path[400];
 
 	snprintf(path, sizeof(path), "%s/%s", devdir, rel);
-	return tap_sysfs_read(path, buf, len);
+	return tool_read_file(path, buf, len);
 }
 
 static int attr_write(const char *rel, const char *val)
@@ -33,7 +33,7 @@ static int attr_write(const char *rel, const char *val)
 	char path[400];
 
 	snprintf(path, sizeof(path), "%s/%s", devdir, rel);
-	return tap_sysfs_write(path, val);
+	return tool_write_file(path, val);
 }
 
 static long long attr_ll(const char *rel)

@@ -35,7 +35,7 @@ static int sysfs_write(const char *rel, const char *val)
 	char path[400];
 
 	snprintf(path, sizeof(path), "%s/%s", devdir, rel);
-	return tap_sysfs_write(path, val);
+	return tool_write_file(path, val);
 }
 
 static int find_adc(void)

@@ -106,10 +106,10 @@ int main(void)
 	/* Enabled: the ENQUEUE reports the refusal. */
 	ret = buffer_enable(&adc, 1);
 	tap_success(ret, -ret, "enable (DMABUF mode)");
-	tap_sysfs_write(FAIL_PREP, "1");
+	tool_write_file(FAIL_PREP, "1");
 	ret = dmabuf_enqueue(bfd, dbuf, BLK, 0);
 	tap_errno(ret, -ret, ENOMEM, "ENQUEUE while prep fails: ENOMEM");
-	tap_sysfs_write(FAIL_PREP, "0");
+	tool_write_file(FAIL_PREP, "0");
 	ret = transfer(bfd, dbuf, map);
 	tap_ok(ret == 1, "the same DMABUF transfers with injection off (fence %d)", ret);
 	tap_ok(counter_ok(dbuf, map), "and holds the counter from frame 0");
@@ -120,7 +120,7 @@ int main(void)
 	ret = dmabuf_enqueue(bfd, dbuf, BLK, 0);
 	tap_success(ret, -ret, "ENQUEUE while disabled (queued)");
 	sync = fence_export(dbuf);
-	tap_sysfs_write(FAIL_PREP, "1");
+	tool_write_file(FAIL_PREP, "1");
 	ret = buffer_enable(&adc, 1);
 	tap_success(ret, -ret, "enable with prep failing succeeds");
 	dmabuf_wait_idle(dbuf, 10000);
@@ -128,7 +128,7 @@ int main(void)
 	tap_errno(ret, -ret, ENOMEM, "the queued transfer's fence carries ENOMEM (%d)", ret);
 	if (sync >= 0)
 		close(sync);
-	tap_sysfs_write(FAIL_PREP, "0");
+	tool_write_file(FAIL_PREP, "0");
 
 	/* Recovered after disable/enable. */
 	buffer_enable(&adc, 0);

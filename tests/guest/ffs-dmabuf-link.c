@@ -200,11 +200,11 @@ static int gadget_create(void)
 
 	ret |= mkdir_p(GADGET_DIR);
 	snprintf(val, sizeof(val), "0x%04x", VENDOR_ID);
-	ret |= tap_sysfs_write(GADGET_DIR "/idVendor", val);
+	ret |= tool_write_file(GADGET_DIR "/idVendor", val);
 	snprintf(val, sizeof(val), "0x%04x", PRODUCT_ID);
-	ret |= tap_sysfs_write(GADGET_DIR "/idProduct", val);
+	ret |= tool_write_file(GADGET_DIR "/idProduct", val);
 	ret |= mkdir_p(GADGET_DIR "/strings/0x409");
-	ret |= tap_sysfs_write(GADGET_DIR "/strings/0x409/product", "izc sg link test");
+	ret |= tool_write_file(GADGET_DIR "/strings/0x409/product", "izc sg link test");
 	ret |= mkdir_p(GADGET_DIR "/configs/c.1");
 	ret |= mkdir_p(GADGET_DIR "/functions/ffs." FFS_NAME);
 	if (symlink(GADGET_DIR "/functions/ffs." FFS_NAME,
@@ -238,7 +238,7 @@ static int host_find(struct link *l, int timeout_ms)
 				continue;
 #define ATTR(name, buf)                                                                            \
 	(snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/" name, de->d_name),                \
-	 tap_sysfs_read(path, buf, sizeof(buf)) < 0)
+	 tool_read_file(path, buf, sizeof(buf)) < 0)
 			if (ATTR("idVendor", val) || strtol(val, NULL, 16) != VENDOR_ID ||
 			    ATTR("idProduct", val) || strtol(val, NULL, 16) != PRODUCT_ID ||
 			    ATTR("bConfigurationValue", val) || atoi(val) != 1 ||
@@ -288,7 +288,7 @@ static void link_down(struct link *l)
 	if (l->usb >= 0)
 		close(l->usb);
 	if (l->bound)
-		tap_sysfs_write(GADGET_DIR "/UDC", "\n");
+		tool_write_file(GADGET_DIR "/UDC", "\n");
 	if (l->ep_in >= 0)
 		close(l->ep_in);
 	if (l->ep_out >= 0)
@@ -338,7 +338,7 @@ static int link_up(struct link *l)
 		tap_diag("functionfs ep1/ep2: %s", strerror(errno));
 		goto err;
 	}
-	ret = tap_sysfs_write(GADGET_DIR "/UDC", "dummy_udc.0");
+	ret = tool_write_file(GADGET_DIR "/UDC", "dummy_udc.0");
 	if (ret) {
 		tap_diag("bind to dummy_udc.0: %s", strerror(-ret));
 		goto err;
@@ -723,7 +723,7 @@ static double run_stream(struct link *l, bool in, bool dmabuf, struct dmabuf *bu
 	t = usb_env_now() - t0;
 	if (h.err) {
 		/* The gadget may wait for data that never comes: cut it off. */
-		tap_sysfs_write(GADGET_DIR "/UDC", "\n");
+		tool_write_file(GADGET_DIR "/UDC", "\n");
 		l->bound = false;
 	}
 	pthread_join(gt, NULL);

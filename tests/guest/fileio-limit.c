@@ -79,7 +79,7 @@ int main(void)
 	if (iio_find("izc-sim-adc0", &adc))
 		tap_bail("no izc-sim-adc0");
 
-	ret = tap_sysfs_read(MAX_MIB, val, sizeof(val));
+	ret = tool_read_file(MAX_MIB, val, sizeof(val));
 	tap_ok(ret > 0 && !strcmp(val, "256"), "fileio_max_mib defaults to 256 (%s)",
 	       ret > 0 ? val : strerror(-ret));
 
@@ -91,7 +91,7 @@ int main(void)
 	tap_errno(ret, -ret, ENOMEM, "enable with 16 GB of blocks: ENOMEM");
 	tap_ok(t < 1.0, "and it fails fast (%.3f s)", t);
 
-	ret = tap_sysfs_write(MAX_MIB, "1");
+	ret = tool_write_file(MAX_MIB, "1");
 	tap_success(ret, -ret, "fileio_max_mib=1");
 	/* 65536 frames of 16 bytes, watermark 8192: 8 blocks of 128 KiB. */
 	ret = buffer_setup(&adc, "in", NCHAN, 65536, 8192);
@@ -106,6 +106,6 @@ int main(void)
 	ret = buffer_setup(&adc, "in", NCHAN, 65536, 8192);
 	tap_success(ret, -ret, "length 65536 again");
 	stream_ok(&adc, "1 MiB again after the refusal");
-	tap_sysfs_write(MAX_MIB, "256");
+	tool_write_file(MAX_MIB, "256");
 	return tap_done();
 }

@@ -27,7 +27,7 @@
 
 static int set_fail(int on)
 {
-	return tap_sysfs_write(FAIL_PREP, on ? "1" : "0");
+	return tool_write_file(FAIL_PREP, on ? "1" : "0");
 }
 
 /*

@@ -247,7 +247,7 @@ int main(void)
 	 * always offers new_device "4 16 0" (docs/sim-adc.md), so failing to get
 	 * one is a failure, not a reason to skip.
 	 */
-	ret = tap_sysfs_write("/sys/bus/platform/drivers/izc-sim-adc/new_device", "4 16 0");
+	ret = tool_write_file("/sys/bus/platform/drivers/izc-sim-adc/new_device", "4 16 0");
 	if (!ret)
 		ret = izc_context_open(NULL, NULL, &ctx2);
 	if (!ret)

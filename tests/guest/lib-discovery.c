@@ -49,7 +49,7 @@ int main(void)
 	ret = tap_load_sim_adc(NULL);
 	if (!tap_ok(ret == 0, "modules loaded (%d)", ret))
 		tap_bail("no simulated ADC");
-	ret = tap_sysfs_write("/sys/bus/platform/drivers/izc-sim-adc/new_device", "8 32");
+	ret = tool_write_file("/sys/bus/platform/drivers/izc-sim-adc/new_device", "8 32");
 	tap_ok(ret == 0, "new_device \"8 32\" (%d)", ret);
 
 	ret = izc_context_open(NULL, NULL, &ctx);

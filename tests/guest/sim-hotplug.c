@@ -55,11 +55,11 @@ int main(void)
 	if (iio_find("izc-sim-adc0", &adc) || iio_find("izc-sim-dac0", &dac))
 		tap_bail("no izc-sim-adc0 / izc-sim-dac0");
 
-	ret = tap_sysfs_write(ADC_DRV "/delete_device", "izc-sim-adc.7");
+	ret = tool_write_file(ADC_DRV "/delete_device", "izc-sim-adc.7");
 	tap_errno(ret, -ret, ENODEV, "delete_device of an ADC that does not exist: ENODEV");
-	ret = tap_sysfs_write(DAC_DRV "/delete_device", "izc-sim-adc.0");
+	ret = tool_write_file(DAC_DRV "/delete_device", "izc-sim-adc.0");
 	tap_errno(ret, -ret, ENODEV, "the DAC driver's delete_device of an ADC: ENODEV");
-	ret = tap_sysfs_write(ADC_DRV "/delete_device", "izc-sim-adc.0");
+	ret = tool_write_file(ADC_DRV "/delete_device", "izc-sim-adc.0");
 	tap_errno(ret, -ret, EBUSY, "delete_device of the ADC izc-sim-dac0 is paired with: EBUSY");
 	ret = attr_write(&dac, "loopback_adc", "none");
 	tap_success(ret, -ret, "unpair izc-sim-dac0");
@@ -79,7 +79,7 @@ int main(void)
 	ret = ret ? ret : buffer_enable(&adc, 1);
 	if (!tap_success(ret, -ret, "izc-sim-adc0 streaming into two 64 KiB DMABUFs"))
 		tap_bail("no stream to delete under");
-	ret = tap_sysfs_write(ADC_DRV "/delete_device", "izc-sim-adc.0\n");
+	ret = tool_write_file(ADC_DRV "/delete_device", "izc-sim-adc.0\n");
 	tap_success(ret, -ret, "delete_device izc-sim-adc.0 while it streams");
 	ret = dmabuf_wait_idle(a, 5000) ? -ETIMEDOUT : fence_status(sa);
 	c = dmabuf_wait_idle(b, 5000) ? -ETIMEDOUT : fence_status(sb);
@@ -92,7 +92,7 @@ int main(void)
 	close(bfd);
 	close(devfd);
 
-	ret = tap_sysfs_write(ADC_DRV "/new_device", "\n");
+	ret = tool_write_file(ADC_DRV "/new_device", "\n");
 	ret = ret ? ret : iio_find("izc-sim-adc0", &adc);
 	ret = ret ? ret : buffer_setup(&adc, "in", NCHAN, 4 * (BLK / 8), BLK / 8);
 	ret = ret ? ret : attr_write(&adc, "sampling_frequency", "0");
@@ -120,16 +120,16 @@ int main(void)
 	if (!tap_success(ret, -ret, "izc-sim-dac0 paired again, repeating a cyclic block"))
 		tap_bail("no DAC stream to delete under");
 	usleep(200000);
-	ret = tap_sysfs_write(DAC_DRV "/delete_device", "izc-sim-dac.0");
+	ret = tool_write_file(DAC_DRV "/delete_device", "izc-sim-dac.0");
 	tap_success(ret, -ret, "delete_device izc-sim-dac.0 while it streams");
 	ret = dmabuf_wait_idle(c, 5000) ? -ETIMEDOUT : fence_status(sc);
 	tap_ok(ret == -EINTR, "the cyclic transfer ends with -EINTR (%d)", ret);
 	buffer_enable(&adc, 0);
 	snprintf(path, sizeof(path), "%s/loopback_source", adc.dir);
-	ret = tap_sysfs_read(path, src, sizeof(src));
+	ret = tool_read_file(path, src, sizeof(src));
 	tap_ok(ret >= 0 && !strcmp(src, "none"), "izc-sim-adc0 is unpaired: loopback_source \"%s\"",
 	       src);
-	ret = tap_sysfs_write(ADC_DRV "/delete_device", "izc-sim-adc.0");
+	ret = tool_write_file(ADC_DRV "/delete_device", "izc-sim-adc.0");
 	tap_success(ret, -ret, "and can be deleted now");
 	close(sc);
 	close(dacbfd);

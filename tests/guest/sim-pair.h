@@ -96,7 +96,7 @@ static inline int attr_write(const struct iiodev *d, const char *rel, const char
 	char path[400];
 
 	snprintf(path, sizeof(path), "%s/%s", d->dir, rel);
-	return tap_sysfs_write(path, val);
+	return tool_write_file(path, val);
 }
 
 static inline int attr_write_u(const struct iiodev *d, const char *rel, unsigned long v)

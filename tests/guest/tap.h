@@ -26,6 +26,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sysfs-file.h"
+
 struct tap {
 	int planned;
 	int run;
@@ -174,37 +176,6 @@ static inline int tap_load_sim_adc(const char *adc_params)
 	if (!ret)
 		ret = tap_load_module("izc_sim_adc", adc_params);
 	return ret;
-}
-
-/* Write the string @val to the (sysfs) file @path; returns 0 or -errno. */
-static inline int tap_sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Read the (sysfs) file @path into @buf without trailing newlines: length or -errno. */
-static inline int tap_sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	return (int)n;
 }
 
 /* Unload module @name; returns 0 or -errno (EBUSY while in use). */

@@ -18,7 +18,7 @@ static int new_device(const char *drv, const char *val)
 	char path[128];
 
 	snprintf(path, sizeof(path), "/sys/bus/platform/drivers/%s/new_device", drv);
-	return tap_sysfs_write(path, val);
+	return tool_write_file(path, val);
 }
 
 static int buffer_fd(int devfd)

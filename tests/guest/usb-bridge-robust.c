@@ -78,7 +78,7 @@ static void host_devdir(char *dir, size_t len)
 		if (de->d_name[0] == '.' || strchr(de->d_name, ':'))
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/idProduct", de->d_name);
-		if (izc_usb_read_file(path, val, sizeof(val)) > 0 &&
+		if (tool_read_file(path, val, sizeof(val)) > 0 &&
 		    strtoul(val, NULL, 16) == IZC_USB_PID) {
 			snprintf(dir, len, "/sys/bus/usb/devices/%s", de->d_name);
 			break;
@@ -148,11 +148,11 @@ static void disturb_port(void)
 	if (!*dir || !realpath(path, dir))
 		*dir = 0;
 	snprintf(path, sizeof(path), "%s/disable", dir);
-	ret = *dir ? izc_usb_write_file(path, "1") : -ENOENT;
+	ret = *dir ? tool_write_file(path, "1") : -ENOENT;
 	tap_ok(ret == 0, "host port disabled through %s (%s)", path, strerror(-ret));
 	usleep(500000);
 	if (!ret)
-		ret = izc_usb_write_file(path, "0");
+		ret = tool_write_file(path, "0");
 	tap_ok(ret == 0, "host port enabled again (%s)", strerror(-ret));
 }
 
@@ -171,13 +171,13 @@ static void disturb_reset(void)
 static void disturb_unbind(void)
 {
 	char udc[64];
-	int ret = izc_usb_read_file(USB_ENV_GADGET "/UDC", udc, sizeof(udc));
+	int ret = tool_read_file(USB_ENV_GADGET "/UDC", udc, sizeof(udc));
 
-	ret = ret > 0 ? izc_usb_write_file(USB_ENV_GADGET "/UDC", "\n") : -ENODEV;
+	ret = ret > 0 ? tool_write_file(USB_ENV_GADGET "/UDC", "\n") : -ENODEV;
 	tap_ok(ret == 0, "gadget unbound from its UDC in configfs (%s)", strerror(-ret));
 	usleep(500000);
 	if (!ret)
-		ret = izc_usb_write_file(USB_ENV_GADGET "/UDC", udc);
+		ret = tool_write_file(USB_ENV_GADGET "/UDC", udc);
 	tap_ok(ret == 0, "gadget bound to %s again (%s)", udc, strerror(-ret));
 }
 
@@ -187,13 +187,13 @@ static void disturb_unbind(void)
 
 static void disturb_adc(void)
 {
-	int ret = izc_usb_write_file(ADC_DRIVER "/delete_device", "izc-sim-adc.0");
+	int ret = tool_write_file(ADC_DRIVER "/delete_device", "izc-sim-adc.0");
 
 	tap_ok(ret == 0, "izc-sim-adc.0 deleted while the bridge streams from it (%s)",
 	       strerror(-ret));
 	usleep(500000);
 	/* The module's defaults: channels=4 sample_bits=32, unpaced. */
-	ret = izc_usb_write_file(ADC_DRIVER "/new_device", "\n");
+	ret = tool_write_file(ADC_DRIVER "/new_device", "\n");
 	tap_ok(ret == 0, "new_device: izc-sim-adc0 is back (%s)", strerror(-ret));
 }
 
