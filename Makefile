@@ -101,6 +101,10 @@ $(GUEST_OUT)/tests/%: tests/guest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
+$(GUEST_OUT)/tests/tap.shlib: tests/guest/tap.shlib
+	@mkdir -p $(dir $@)
+	install -m 0644 $< $@
+
 $(GUEST_OUT)/tests/%: tests/guest/selftest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
@@ -137,7 +141,8 @@ $(UPSTREAM_OUT)/%: $(BUILD)/src/linux/.extracted
 		$(BUILD)/src/linux/tools/iio/$*.c $(BUILD)/src/linux/tools/iio/iio_utils.c
 
 guest: initramfs
-initramfs: modules selftest-module usb-dummy-hcd usb-f-fs tools $(GUEST_BINS) $(UPSTREAM_STATIC)
+initramfs: modules selftest-module usb-dummy-hcd usb-f-fs tools $(GUEST_BINS) $(GUEST_OUT)/tests/tap.shlib \
+	$(UPSTREAM_STATIC)
 	@mkdir -p $(GUEST_OUT)/tests/modules
 	cp $(SELFTEST_KO) $(DUMMY_HCD_KO) $(GUEST_OUT)/tests/modules/
 	vm/mkinitramfs.sh $(foreach b,$(UPSTREAM_STATIC) $(addprefix $(TOOLS_OUT)/,$(TOOLS)),--static-bin $(b)) \

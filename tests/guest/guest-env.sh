@@ -5,11 +5,7 @@
 # /lib/izc in load order.
 echo "TAP version 13"
 echo "1..7"
-n=0
-check() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+. /tests/tap.shlib
 check 'grep -q "^industrialio " /proc/modules' "industrialio is loaded"
 check '[ -d /sys/bus/iio/devices ]' "/sys/bus/iio exists"
 check '[ -c /dev/dma_heap/system ]' "/dev/dma_heap/system is a character device"

@@ -8,10 +8,8 @@
 # a capture right after it gets the counter pattern).
 echo "TAP version 13"
 echo "1..6"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; sed 's/^/#   /' /tmp/err; fi; }
+. /tests/tap.shlib
+TAP_ERR=/tmp/err
 
 insmod /lib/izc/izc_soft_dma.ko &&
 	insmod /lib/izc/izc_block_buffer.ko &&

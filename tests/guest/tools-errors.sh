@@ -11,10 +11,8 @@
 #    device gives up after 100 ms of waiting, not 500 ms.
 echo "TAP version 13"
 echo "1..7"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; sed 's/^/#   /' /tmp/err; fi; }
+. /tests/tap.shlib
+TAP_ERR=/tmp/err
 
 insmod /lib/izc/izc_soft_dma.ko &&
 	insmod /lib/izc/izc_block_buffer.ko &&

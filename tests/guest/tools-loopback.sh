@@ -15,10 +15,7 @@
 # the DAC and its ADC (4 x s16) carry those bytes as they are.
 echo "TAP version 13"
 echo "1..13"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
+. /tests/tap.shlib
 
 LAT=64           # idle frames each DAC stream starts with
 FRAME=8          # 4 channels x s16
