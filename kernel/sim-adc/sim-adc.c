@@ -23,6 +23,8 @@
  *  overrun_events	gaps: times the application had no block queued
  *			while samples were due
  *  overrun_samples	frames (scans) lost in those gaps
+ *  blocks_failed	transfers that failed (DMA error): their frames went
+ *			by and never reached memory; not overruns
  *  loopback_source	label of the simulated DAC wired to this ADC
  *			(izc_sim_dac's loopback_adc), or "none"
  * Channel attributes: in_voltageN_waveform (counter, sine, ramp, noise),
@@ -317,6 +319,8 @@ static IIO_DEVICE_ATTR(overrun_events, 0444, izc_sim_stat_show, NULL,
 		       IZC_SIM_STAT_LOST_EVENTS);
 static IIO_DEVICE_ATTR(overrun_samples, 0444, izc_sim_stat_show, NULL,
 		       IZC_SIM_STAT_LOST_SAMPLES);
+static IIO_DEVICE_ATTR(blocks_failed, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_FAILED);
 
 static struct attribute *izc_sim_adc_attrs[] = {
 	&iio_dev_attr_dma_mode.dev_attr.attr,
@@ -326,6 +330,7 @@ static struct attribute *izc_sim_adc_attrs[] = {
 	&iio_dev_attr_bytes_completed.dev_attr.attr,
 	&iio_dev_attr_overrun_events.dev_attr.attr,
 	&iio_dev_attr_overrun_samples.dev_attr.attr,
+	&iio_dev_attr_blocks_failed.dev_attr.attr,
 	&iio_dev_attr_loopback_source.dev_attr.attr,
 	NULL
 };

@@ -232,6 +232,9 @@ ssize_t izc_sim_stat_show(struct device *dev, struct device_attribute *attr,
 	case IZC_SIM_STAT_LOST_EVENTS:
 		v = atomic64_read(&st->lost_events);
 		break;
+	case IZC_SIM_STAT_FAILED:
+		v = atomic64_read(&st->failed);
+		break;
 	default:
 		v = atomic64_read(&conv->lost_samples);
 		break;

@@ -31,6 +31,8 @@
  *  blocks_completed, bytes_completed	transfers done (since creation)
  *  underflow_events	gaps: times samples were due while no block was queued
  *  underflow_samples	frames output as idle in those gaps
+ *  blocks_failed	transfers that failed (DMA error): the DAC output
+ *			idle for them; not underflows
  *  loopback_adc	label of the paired ADC, or "none"; write a label to
  *			pair, "none" to unpair
  *  loopback_latency	frames of idle a stream starts with on the wire,
@@ -362,6 +364,8 @@ static IIO_DEVICE_ATTR(underflow_events, 0444, izc_sim_stat_show, NULL,
 		       IZC_SIM_STAT_LOST_EVENTS);
 static IIO_DEVICE_ATTR(underflow_samples, 0444, izc_sim_stat_show, NULL,
 		       IZC_SIM_STAT_LOST_SAMPLES);
+static IIO_DEVICE_ATTR(blocks_failed, 0444, izc_sim_stat_show, NULL,
+		       IZC_SIM_STAT_FAILED);
 static IIO_DEVICE_ATTR_RO(loopback_dropped_samples, 0);
 
 static struct attribute *izc_sim_dac_attrs[] = {
@@ -374,6 +378,7 @@ static struct attribute *izc_sim_dac_attrs[] = {
 	&iio_dev_attr_bytes_completed.dev_attr.attr,
 	&iio_dev_attr_underflow_events.dev_attr.attr,
 	&iio_dev_attr_underflow_samples.dev_attr.attr,
+	&iio_dev_attr_blocks_failed.dev_attr.attr,
 	&iio_dev_attr_loopback_dropped_samples.dev_attr.attr,
 	NULL
 };

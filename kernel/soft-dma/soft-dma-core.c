@@ -14,7 +14,9 @@
  * Flags honoured:
  *  - DMA_PREP_INTERRUPT: the callback (or callback_result) is called at the
  *    end of the transfer (callback_result with DMA_TRANS_WRITE_FAILED or
- *    DMA_TRANS_READ_FAILED and the residue if a segment was not RAM).
+ *    DMA_TRANS_READ_FAILED and the residue if a segment was not RAM, or
+ *    with the whole length as residue for a transfer failed on purpose
+ *    through the fail_transfers parameter).
  *    Without it no callback is ever called.
  *  - DMA_PREP_REPEAT: at its end the descriptor starts over (the callback is
  *    called after every pass), until a descriptor prepared with
@@ -72,6 +74,47 @@ MODULE_PARM_DESC(channels, "number of DMA channels (1-64, default 16)");
 static bool fail_prep;
 module_param(fail_prep, bool, 0644);
 MODULE_PARM_DESC(fail_prep, "testing: device_prep_slave_sg fails (returns NULL) while set");
+
+/*
+ * A count, not a flag, so that a test can fail exactly one transfer of a
+ * running stream: the engine takes one per descriptor pass it fails.
+ */
+static atomic_t fail_transfers = ATOMIC_INIT(0);
+
+static int izc_sdma_fail_transfers_set(const char *val,
+				       const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n > INT_MAX)
+		return -ERANGE;
+	atomic_set(&fail_transfers, n);
+	return 0;
+}
+
+static int izc_sdma_fail_transfers_get(char *buf,
+				       const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&fail_transfers));
+}
+
+static const struct kernel_param_ops izc_sdma_fail_transfers_ops = {
+	.set = izc_sdma_fail_transfers_set,
+	.get = izc_sdma_fail_transfers_get,
+};
+module_param_cb(fail_transfers, &izc_sdma_fail_transfers_ops, NULL, 0644);
+MODULE_PARM_DESC(fail_transfers,
+		 "testing: the next N transfers fail like a bus error (DMA_TRANS_*_FAILED); their samples never reach memory or the converter");
+
+/* Whether the pass starting now fails: takes one from fail_transfers. */
+bool izc_sdma_take_injected_fault(void)
+{
+	return atomic_dec_if_positive(&fail_transfers) >= 0;
+}
 
 /* The unbound slave map entries point here: matches no device */
 static const char izc_sdma_unbound[] = "";
@@ -658,7 +701,7 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 {
 	struct izc_sdma_chan *c = s->private;
 	struct izc_sample_port *port;
-	s64 descs = 0, bytes = 0, lost = 0, events = 0;
+	s64 descs = 0, bytes = 0, lost = 0, events = 0, failed = 0;
 	unsigned int nsub, niss, nabort;
 	struct izc_sdma_clock clk;
 	size_t done = 0, total = 0;
@@ -686,6 +729,7 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 		bytes = atomic64_read(&port->stats.bytes);
 		lost = atomic64_read(&port->stats.lost_bytes);
 		events = atomic64_read(&port->stats.lost_events);
+		failed = atomic64_read(&port->stats.failed);
 	}
 	spin_unlock_irq(&c->lock);
 
@@ -715,6 +759,7 @@ static int izc_sdma_state_show(struct seq_file *s, void *unused)
 	seq_printf(s, "bytes:        %lld\n", bytes);
 	seq_printf(s, "lost_bytes:   %lld\n", lost);
 	seq_printf(s, "lost_events:  %lld\n", events);
+	seq_printf(s, "failed:       %lld\n", failed);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(izc_sdma_state);

@@ -424,7 +424,14 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 			n -= part;
 	}
 
-	if (clk.mode == IZC_SOFT_DMA_NULL) {
+	if (!d->done && !d->fail)
+		d->fail = izc_sdma_take_injected_fault();
+	if (d->fail || clk.mode == IZC_SOFT_DMA_NULL) {
+		/*
+		 * A failing pass takes its time and its samples like a good
+		 * one (the converter does not wait for a broken bus), but
+		 * nothing reaches memory or the converter.
+		 */
 		port->ops->skip(port, n, false);
 		izc_sdma_advance(d, n);
 		moved = n;
@@ -441,10 +448,13 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 	d->done += moved;
 	c->clk.produced += moved;
 	c->in_gap = false;
-	if (moved < n) {
-		/* bad memory: fail this descriptor, go on with the next */
+	if (moved < n || (d->fail && d->done == d->total)) {
+		/* bad memory or a fault: fail this descriptor, go on */
 		result = d->dir == DMA_DEV_TO_MEM ? DMA_TRANS_WRITE_FAILED :
 						    DMA_TRANS_READ_FAILED;
+		/* Nothing of a failed pass is valid, whatever streamed by. */
+		if (d->fail)
+			d->done = 0;
 		c->failed[c->failed_next].cookie = d->tx.cookie;
 		c->failed[c->failed_next].residue =
 			min_t(size_t, d->total - d->done, U32_MAX);
@@ -465,6 +475,8 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 	if (result == DMA_TRANS_NOERROR) {
 		atomic64_inc(&port->stats.descriptors);
 		atomic64_add(d->total, &port->stats.bytes);
+	} else {
+		atomic64_inc(&port->stats.failed);
 	}
 	if (d->interrupt)
 		izc_sdma_callback(&d->tx, result,

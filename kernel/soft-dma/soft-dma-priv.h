@@ -43,6 +43,8 @@ struct izc_sdma_seg {
  * @load_eot: DMA_PREP_LOAD_EOT: replaces an active repeated descriptor at
  *	the end of its current pass
  * @interrupt: DMA_PREP_INTERRUPT: call the client's callback
+ * @fail: worker-private: the current pass was picked to fail
+ *	(fail_transfers); decided when the pass moves its first bytes
  * @total: sum of the segment lengths
  * @done: bytes of the current pass already moved; written by the worker
  *	under the channel lock, read by tx_status under the same lock
@@ -58,6 +60,7 @@ struct izc_sdma_desc {
 	bool repeat;
 	bool load_eot;
 	bool interrupt;
+	bool fail;
 	size_t total;
 	size_t done;
 	unsigned int seg;
@@ -196,5 +199,6 @@ void izc_sdma_give_back(struct izc_sdma_chan *c, struct list_head *aborted);
 void izc_sdma_abort_locked(struct izc_sdma_chan *c);
 void izc_sdma_kick_locked(struct izc_sdma_chan *c);
 void izc_sdma_start_locked(struct izc_sdma_chan *c);
+bool izc_sdma_take_injected_fault(void);
 
 #endif /* __IZC_SOFT_DMA_PRIV_H__ */

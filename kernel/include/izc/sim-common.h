@@ -98,12 +98,14 @@ ssize_t izc_sim_dma_channel_show(struct device *dev,
  * @IZC_SIM_STAT_BYTES: bytes completed
  * @IZC_SIM_STAT_LOST_EVENTS: gaps (overruns, underflows)
  * @IZC_SIM_STAT_LOST_SAMPLES: frames lost in those gaps
+ * @IZC_SIM_STAT_FAILED: blocks whose transfer failed
  */
 enum izc_sim_stat {
 	IZC_SIM_STAT_BLOCKS,
 	IZC_SIM_STAT_BYTES,
 	IZC_SIM_STAT_LOST_EVENTS,
 	IZC_SIM_STAT_LOST_SAMPLES,
+	IZC_SIM_STAT_FAILED,
 };
 
 ssize_t izc_sim_stat_show(struct device *dev, struct device_attribute *attr,

@@ -76,12 +76,14 @@ struct izc_sample_port_ops {
  * @bytes: bytes moved (or skipped in NULL mode) for completed descriptors
  * @lost_bytes: bytes lost because the FIFO overflowed
  * @lost_events: number of distinct gaps (overruns/underflows)
+ * @failed: descriptors (passes of repeated ones) that ended with an error
  */
 struct izc_sample_port_stats {
 	atomic64_t descriptors;
 	atomic64_t bytes;
 	atomic64_t lost_bytes;
 	atomic64_t lost_events;
+	atomic64_t failed;
 };
 
 /**
