@@ -256,6 +256,8 @@ void izc_block_done(struct izc_block *block, size_t bytes, int status)
 	if (block->state == IZC_BLOCK_ACTIVE) {
 		block->state = IZC_BLOCK_DONE;
 		if (block->fileio) {
+			/* A disable is the reader's own doing: nothing to report. */
+			block->status = status == IZC_ABORT_STATUS ? 0 : status;
 			if (izc_queue_is_input(queue) && !status)
 				block->bytes_used =
 					rounddown(min(bytes, block->size),
@@ -410,6 +412,7 @@ static void izc_fileio_unpark(struct izc_block_queue *queue)
 	spin_unlock_irq(&queue->list_lock);
 	fileio->nparked = 0;
 	fileio->err = 0;
+	fileio->lost = 0;
 }
 
 /*
@@ -424,6 +427,15 @@ static void izc_fileio_requeue(struct izc_block_queue *queue,
 
 	izc_fileio_park(queue, block);
 	izc_fileio_flush_parked(queue);
+}
+
+/* The errno of a failed transfer, reported once. Caller holds queue->lock. */
+static int izc_fileio_take_lost(struct izc_block_queue_fileio *fileio)
+{
+	int err = fileio->lost;
+
+	fileio->lost = 0;
+	return err;
 }
 
 /* Next DONE fileio block, now DEQUEUED, or NULL. Caller holds queue->lock. */
@@ -469,6 +481,7 @@ static void izc_fileio_free(struct izc_block_queue *queue)
 	fileio->nblocks = 0;
 	fileio->nparked = 0;
 	fileio->err = 0;
+	fileio->lost = 0;
 	fileio->block_size = 0;
 	fileio->cur = NULL;
 	fileio->pos = 0;
@@ -720,6 +733,7 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	INIT_LIST_HEAD(&fileio->parked);
 	fileio->nparked = 0;
 	fileio->err = 0;
+	fileio->lost = 0;
 	INIT_LIST_HEAD(&queue->incoming);
 	spin_lock_irq(&queue->list_lock);
 	INIT_LIST_HEAD(&queue->done);
@@ -727,6 +741,7 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 		block = fileio->blocks[i];
 		INIT_LIST_HEAD(&block->head);
 		block->bytes_used = input ? block->size : 0;
+		block->status = 0;
 		block->nents = block->sg_cap;
 		block->cyclic = false;
 		if (input) {
@@ -891,7 +906,12 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 	budget = fileio->nblocks;
 	izc_fileio_flush_parked(queue);
 
-	while (copied < n) {
+	/*
+	 * A failed transfer is a hole in the stream: read() stops in front of
+	 * it and the next call fails with its errno, once per failed block,
+	 * so a reader never joins the data on both sides of the hole unaware.
+	 */
+	while (copied < n && !fileio->lost) {
 		block = fileio->cur;
 		if (!block) {
 			if (!budget--)
@@ -899,6 +919,12 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 			block = izc_fileio_take_done(queue);
 			if (!block)
 				break;
+			if (block->status) {
+				fileio->lost = block->status;
+				block->status = 0;
+				izc_fileio_requeue(queue, block);
+				break;
+			}
 			if (!block->bytes_used) {
 				/* Aborted or failed: nothing to read. */
 				izc_fileio_requeue(queue, block);
@@ -924,6 +950,8 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 
 	if (copied)
 		ret = copied;
+	else if (!ret && fileio->lost)
+		ret = izc_fileio_take_lost(fileio);
 	else if (!ret && izc_fileio_stuck(queue))
 		ret = fileio->err ?: -EIO;
 
@@ -956,7 +984,8 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 	n = rounddown(min_t(size_t, n, INT_MAX), fileio->bpd);
 	izc_fileio_flush_parked(queue);
 
-	while (written < n) {
+	/* A failed transfer: what it held never went out (see read()). */
+	while (written < n && !fileio->lost) {
 		block = fileio->cur;
 		if (!block) {
 			block = izc_fileio_take_done(queue);
@@ -964,6 +993,11 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 				break;
 			fileio->cur = block;
 			fileio->pos = 0;
+			if (block->status) {
+				fileio->lost = block->status;
+				block->status = 0;
+				break;
+			}
 		}
 
 		len = min(n - written, block->size - fileio->pos);
@@ -983,6 +1017,8 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 
 	if (written)
 		ret = written;
+	else if (!ret && fileio->lost)
+		ret = izc_fileio_take_lost(fileio);
 	else if (!ret && izc_fileio_stuck(queue))
 		ret = fileio->err ?: -EIO;
 
@@ -1004,6 +1040,7 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 	struct izc_block *block;
 	unsigned int owned = 0;
 	bool listed, in_use;
+	int failed = 0;
 	size_t avail = 0;
 
 	listed = izc_core_lists_dmabufs(buffer);
@@ -1035,9 +1072,14 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 	list_for_each_entry(block, &queue->done, head) {
 		owned++;
 		avail += input ? block->bytes_used : block->size;
+		failed |= block->status;
 	}
 	spin_unlock_irq(&queue->list_lock);
 	owned += fileio->nparked;
+
+	/* A failed transfer is news: read()/write() report it at once. */
+	if (failed || fileio->lost)
+		avail = max3(avail, (size_t)buffer->watermark, (size_t)1);
 
 	/*
 	 * Every block is on the CPU side, so nothing more will arrive until

@@ -117,6 +117,9 @@ struct izc_block_chunk {
  *	(ACTIVE). Owned by whoever owns the block.
  * @bytes_used: bytes of payload. Owned like @head; set by the enqueuer for
  *	DMABUF and output blocks, by izc_block_done() for fileio input blocks.
+ * @status: fileio blocks: the errno of a transfer that failed (not of one
+ *	cut by a disable), until read()/write() reports it. Owned like @head;
+ *	set by izc_block_done().
  * @cyclic: repeat this (output DMABUF) block until another block is
  *	enqueued or the buffer is disabled. Owned like @head.
  * @fresh: a DMABUF block attached and not yet passed to enqueue_dmabuf;
@@ -144,6 +147,7 @@ struct izc_block {
 
 	struct list_head head;
 	size_t bytes_used;
+	int status;
 	bool cyclic;
 	bool fresh;
 	dma_cookie_t cookie;
@@ -185,6 +189,8 @@ struct izc_block_queue_ops {
  * @nparked: blocks on @parked
  * @err: the errno of the last failed submit; read()/write() return it when
  *	every block is parked (nothing can make progress)
+ * @lost: the errno of a failed transfer met by a read()/write() that had
+ *	already moved data; the next call returns it before anything else
  *
  * All fields P: queue->lock, except that @bpd is also read locklessly by
  * izc_block_done(): it only changes while no block is ACTIVE.
@@ -199,6 +205,7 @@ struct izc_block_queue_fileio {
 	struct list_head parked;
 	unsigned int nparked;
 	int err;
+	int lost;
 };
 
 /**
