@@ -203,8 +203,12 @@ static int capture_loop(struct capture *cap, struct tool_signals *sig, double t0
 		if (ret == -ECANCELED)
 			break;
 		if (ret < 0) {
-			fprintf(stderr, "%s%s: a block failed: %s\n", cap->progress ? "\n" : "",
-				prog, strerror(-ret));
+			/* Going on would join the data on both sides of a hole. */
+			fprintf(stderr,
+				"%s%s: the device failed a block (%s): its samples are lost, "
+				"stopped after %llu frames\n",
+				cap->progress ? "\n" : "", prog, strerror(-ret),
+				(unsigned long long)cap->frames);
 			return ret;
 		}
 		waited = 0;

@@ -50,12 +50,24 @@ static void fileio_teardown(struct izc_stream *s)
 	}
 }
 
-/* Moves the rest of b (from b->fill to its end) within the deadline. */
+/* EIOs in a row after which write() is taken to fail for good. */
+#define IZC_FILEIO_EIO_MAX 256
+
+/*
+ * Moves the rest of b (from b->fill to its end) within the deadline.
+ *
+ * EIO is the kernel telling, once per block, that a DMA transfer failed:
+ * input, the data stops in front of the hole, so b cannot be whole and the
+ * caller drops it; output, what an earlier write() handed over never went
+ * out, which the next completing block reports (as DMABUF output reports a
+ * failed block), while b's own data still goes.
+ */
 static int transfer(struct izc_stream *s, struct izc_block *b, long long deadline)
 {
 	bool in = s->dir == IZC_DIR_IN;
 	size_t end = in ? b->bytes_used : b->size;
 	char *mem = b->mem;
+	unsigned int eio = 0;
 
 	while (b->fill < end) {
 		size_t left = end - b->fill;
@@ -65,12 +77,17 @@ static int transfer(struct izc_stream *s, struct izc_block *b, long long deadlin
 
 		if (n > 0) {
 			b->fill += (size_t)n;
+			eio = 0;
 			continue;
 		}
 		if (n == 0)
 			return -ENODATA; /* no channel enabled: nothing will ever come */
 		if (errno == EINTR)
 			continue;
+		if (errno == EIO && !in && ++eio < IZC_FILEIO_EIO_MAX) {
+			s->fileio_lost = -EIO;
+			continue;
+		}
 		if (errno != EAGAIN)
 			return -errno;
 		ret = izc_stream_poll(s, s->buf_fd, in ? POLLIN : POLLOUT,
@@ -102,6 +119,7 @@ static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 
 static int fileio_start(struct izc_stream *s)
 {
+	s->fileio_lost = 0; /* the kernel forgets failures at disable too */
 	if (s->dir == IZC_DIR_OUT) {
 		/* Nothing written yet: the level izc_stream_drain() returns to. */
 		int ret = izc_buffer_attr_read_ll(s->buf, "data_available", &s->fileio_idle);
@@ -132,8 +150,23 @@ static int fileio_complete(struct izc_stream *s, struct izc_block *b, int timeou
 	*status = 0;
 	if (s->dir == IZC_DIR_OUT && !s->running && b->fill < b->size)
 		return -ENOBUFS; /* waits for izc_stream_start() */
-	if (s->dir == IZC_DIR_OUT || s->running)
-		return transfer(s, b, izc_deadline(timeout_ms));
+	if (s->dir == IZC_DIR_OUT) {
+		ret = transfer(s, b, izc_deadline(timeout_ms));
+		if (!ret) {
+			*status = s->fileio_lost;
+			s->fileio_lost = 0;
+		}
+		return ret;
+	}
+	if (s->running) {
+		ret = transfer(s, b, izc_deadline(timeout_ms));
+		if (ret != -EIO)
+			return ret;
+		/* A hole in the data: b is dropped, the next block starts after it. */
+		b->fill = 0;
+		*status = ret;
+		return 0;
+	}
 	ret = transfer(s, b, izc_deadline(0));
 	if (ret == -ECANCELED)
 		return ret;

@@ -139,6 +139,8 @@ struct izc_stream {
 	long long saved_length, saved_watermark;
 	/* fileio output: data_available right after enable, all blocks free */
 	long long fileio_idle;
+	/* fileio output: an earlier block's transfer failed (-EIO), not yet told */
+	int fileio_lost;
 	size_t frame_size;
 	unsigned int nblocks;
 	size_t block_size;
