@@ -46,6 +46,22 @@ static inline int cap_adc_open(struct cap_adc *a, const char *name)
 	return 0;
 }
 
+/*
+ * The device @name (id, label or name) of @ctx and its buffer0 with the
+ * channels of @mask enabled. Returns 0 or the first step's negative errno.
+ */
+static inline int cap_find_buffer(struct izc_context *ctx, const char *name, uint64_t mask,
+				  struct izc_device **dev, struct izc_buffer **buf)
+{
+	int ret = izc_context_find_device(ctx, name, dev);
+
+	if (!ret)
+		ret = izc_device_get_buffer(*dev, 0, buf);
+	if (!ret)
+		ret = izc_buffer_set_scan_mask(*buf, mask);
+	return ret;
+}
+
 static inline void cap_adc_close(struct cap_adc *a)
 {
 	if (a->ctx)

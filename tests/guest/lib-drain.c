@@ -10,7 +10,7 @@
  *    back at once;
  *  - a paced DAC: drain times out, is cancelled, then completes.
  */
-#include "izc.h"
+#include "capture-util.h"
 #include "sim-pair.h"
 
 #define DAC_BLOCK  (64 << 10)
@@ -183,17 +183,9 @@ int main(void)
 	load_modules("sampling_frequency=0", "sampling_frequency=0 loopback=1");
 	ret = izc_context_open(NULL, NULL, &ctx);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc0", &adcdev);
+		ret = cap_find_buffer(ctx, "izc-sim-adc0", 0xf, &adcdev, &adcbuf);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-dac0", &dacdev);
-	if (!ret)
-		ret = izc_device_get_buffer(adcdev, 0, &adcbuf);
-	if (!ret)
-		ret = izc_device_get_buffer(dacdev, 0, &dacbuf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(adcbuf, 0xf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(dacbuf, 0xf);
+		ret = cap_find_buffer(ctx, "izc-sim-dac0", 0xf, &dacdev, &dacbuf);
 	if (!tap_ok(!ret, "izc-sim-adc0 and izc-sim-dac0, 4 channels each (%d)", ret))
 		tap_bail("discovery failed");
 

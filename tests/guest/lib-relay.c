@@ -23,7 +23,7 @@
  */
 #include <pthread.h>
 
-#include "izc.h"
+#include "capture-util.h"
 #include "sim-pair.h"
 
 #define BS	     65536
@@ -124,23 +124,11 @@ int main(void)
 	n_start = dmabuf_objects();
 	ret = izc_context_open(NULL, NULL, &ctx);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc1", &a1);
+		ret = cap_find_buffer(ctx, "izc-sim-adc1", 0xf, &a1, &b1);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-adc0", &a0);
+		ret = cap_find_buffer(ctx, "izc-sim-adc0", 0xf, &a0, &b0);
 	if (!ret)
-		ret = izc_context_find_device(ctx, "izc-sim-dac0", &d0);
-	if (!ret)
-		ret = izc_device_get_buffer(a1, 0, &b1);
-	if (!ret)
-		ret = izc_device_get_buffer(a0, 0, &b0);
-	if (!ret)
-		ret = izc_device_get_buffer(d0, 0, &bd);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(b1, 0xf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(b0, 0xf);
-	if (!ret)
-		ret = izc_buffer_set_scan_mask(bd, 0xf);
+		ret = cap_find_buffer(ctx, "izc-sim-dac0", 0xf, &d0, &bd);
 	if (!ret)
 		ret = izc_stream_open(a0, 0, IZC_DIR_IN, 8, BS, IZC_STREAM_NO_FALLBACK, &C);
 	if (!ret)

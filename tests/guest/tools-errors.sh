@@ -8,9 +8,12 @@
 #  - a missing /dev/iio:deviceN is reported as such, not as a missing DMA
 #    heap with the advice to use --fileio (which fails the same way);
 #  - -t below the 500 ms progress slice is honoured: -t 100 on a 1 S/s
-#    device gives up after 100 ms of waiting, not 500 ms.
+#    device gives up after 100 ms of waiting, not 500 ms;
+#  - a block the DMA fails (the soft DMA's fail_transfers) stops the capture
+#    with exit 1 and says the samples are lost, for both backends; nothing
+#    of the failed block is written.
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
@@ -56,3 +59,16 @@ counter_ok() {
 }
 check '[ $rc = 0 ] && [ "$(wc -c </tmp/o)" = 32768 ] && counter_ok /tmp/o' \
 	"-t 100 with data flowing: 4096 frames of the counter from frame 0, exit $rc"
+
+for backend in dmabuf fileio; do
+	opt=
+	[ $backend = fileio ] && opt=--fileio
+	echo 1 >/sys/module/izc_soft_dma/parameters/fail_transfers
+	# shellcheck disable=SC2086 # opt is empty or one word
+	izc-capture -d izc-sim-adc -f 0 -s 8192 -b 4096 $opt -o /tmp/o 2>/tmp/err
+	rc=$?
+	check '[ $rc = 1 ] && [ "$(wc -c </tmp/o)" = 0 ] &&
+		grep -q "the device failed a block (Input/output error): its samples are lost, stopped after 0 frames" /tmp/err &&
+		[ "$(cat /sys/module/izc_soft_dma/parameters/fail_transfers)" = 0 ]' \
+		"$backend: a failed first block stops the capture (exit $rc), samples lost said, nothing written"
+done
