@@ -32,8 +32,8 @@
 #define GOOD_BEFORE 6
 #define GOOD_AFTER  6
 /* Dequeues a failure may take to show up: the blocks queued before it. */
-#define LOOK_AHEAD  (NBLOCKS + 4)
-#define FAIL_XFERS  "/sys/module/izc_soft_dma/parameters/fail_transfers"
+#define LOOK_AHEAD (NBLOCKS + 4)
+#define FAIL_XFERS "/sys/module/izc_soft_dma/parameters/fail_transfers"
 
 static long long fail_left(void)
 {
@@ -63,9 +63,8 @@ static void stats_read(struct izc_device *dev, bool dac, struct stats *st)
 		izc_device_attr_read_ll(dev, dac ? "underflow_events" : "overrun_events", &v) ? -1
 											      : v;
 	st->lost_samples =
-		izc_device_attr_read_ll(dev, dac ? "underflow_samples" : "overrun_samples", &v)
-			? -1
-			: v;
+		izc_device_attr_read_ll(dev, dac ? "underflow_samples" : "overrun_samples", &v) ? -1
+												: v;
 }
 
 /* The counters after one failed transfer, against @before. */
@@ -131,8 +130,8 @@ static void lib_input(struct izc_device *dev, unsigned int flags, const char *na
 	cap_check_init(&k, 0xf, 32);
 	k.gap_mode = true;
 	stats_read(dev, false, &before);
-	ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK, flags ? flags : IZC_STREAM_NO_FALLBACK,
-			      &s);
+	ret = izc_stream_open(dev, 0, IZC_DIR_IN, NBLOCKS, BLOCK,
+			      flags ? flags : IZC_STREAM_NO_FALLBACK, &s);
 	if (!ret && fileio)
 		ret = izc_device_get_buffer(dev, 0, &buf);
 	if (!ret && fileio)
@@ -180,8 +179,8 @@ static void lib_output(struct izc_device *dev, unsigned int flags, const char *n
 	struct stats before;
 
 	stats_read(dev, true, &before);
-	ret = izc_stream_open(dev, 0, IZC_DIR_OUT, NBLOCKS, BLOCK, flags ? flags : IZC_STREAM_NO_FALLBACK,
-			      &s);
+	ret = izc_stream_open(dev, 0, IZC_DIR_OUT, NBLOCKS, BLOCK,
+			      flags ? flags : IZC_STREAM_NO_FALLBACK, &s);
 	if (!ret)
 		ret = izc_stream_start(s);
 	/* The first NBLOCKS dequeues hand out fresh blocks. */
@@ -222,7 +221,8 @@ static bool raw_counter_ok(const uint32_t *p, uint64_t n0)
 			if (p[f * NCHAN + c] != (uint32_t)(n0 + f + ((uint64_t)c << 28))) {
 				tap_diag("frame %zu ch %u: 0x%x, want 0x%llx", f, c,
 					 p[f * NCHAN + c],
-					 (unsigned long long)(uint32_t)(n0 + f + ((uint64_t)c << 28)));
+					 (unsigned long long)(uint32_t)(n0 + f +
+									((uint64_t)c << 28)));
 				return false;
 			}
 	return true;
@@ -324,8 +324,8 @@ static void raw_fileio(const struct iiodev *adc, struct izc_device *dev)
 	stats_read(dev, false, &before);
 	fd = dev_open(adc, O_RDONLY);
 	ret = fd < 0 ? -errno : buffer_enable(adc, 1);
-	for (int n = 0; !ret && good_after < GOOD_AFTER && n < GOOD_BEFORE + LOOK_AHEAD + GOOD_AFTER;
-	     n++) {
+	for (int n = 0;
+	     !ret && good_after < GOOD_AFTER && n < GOOD_BEFORE + LOOK_AHEAD + GOOD_AFTER; n++) {
 		ssize_t got;
 
 		if (n == GOOD_BEFORE)
@@ -350,7 +350,8 @@ static void raw_fileio(const struct iiodev *adc, struct izc_device *dev)
 	       "fileio: exactly one read() fails with EIO (%d of them; setup %d, other %d)", eio,
 	       ret, other);
 	tap_ok(!bad && good_after == GOOD_AFTER,
-	       "fileio: whole blocks of the counter around it, %d after the hole, one block further "
+	       "fileio: whole blocks of the counter around it, %d after the hole, one block "
+	       "further "
 	       "on (%d bad)",
 	       good_after, bad);
 	buffer_enable(adc, 0);
@@ -385,8 +386,9 @@ int main(void)
 		ret = iio_find("izc-sim-adc0", &adc);
 	if (!ret)
 		ret = buffer_setup(&adc, "in", NCHAN, NBLOCKS * FRAMES, FRAMES);
-	if (!tap_ok(!ret, "izc-sim-adc0 and izc-sim-dac0: 4 x s32 at 100 kS/s, 4 blocks of 16 KiB "
-			  "(%d)",
+	if (!tap_ok(!ret,
+		    "izc-sim-adc0 and izc-sim-dac0: 4 x s32 at 100 kS/s, 4 blocks of 16 KiB "
+		    "(%d)",
 		    ret))
 		tap_bail("setup failed");
 
