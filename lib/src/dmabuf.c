@@ -290,6 +290,9 @@ void izc_dmabuf_arm_fence(struct izc_block *b)
 /* Fences one status read describes; a snapshot rarely has more than one. */
 #define IZC_FENCE_INFO_MAX 8
 
+/* fence_status() with may_pend: still active, the sync file kept for later. */
+#define IZC_FENCE_PENDING 1
+
 /*
  * The outcome of the fences on a DMABUF that poll() reported idle: 0, or the
  * (negative) error a device set on its fence.
@@ -303,8 +306,12 @@ void izc_dmabuf_arm_fence(struct izc_block *b)
  * the uapi: b takes the outcome of the last block completed on the stream,
  * -EIO after an error (a device that fails keeps failing), else success (a
  * false error would throw away good data).
+ *
+ * may_pend: b was not seen idle; if its fence is still active, return
+ * IZC_FENCE_PENDING and keep the sync file for the status read after the
+ * wait.
  */
-static int fence_status(struct izc_block *b, struct izc_stream *order)
+static int fence_status(struct izc_block *b, struct izc_stream *order, bool may_pend)
 {
 	struct sync_fence_info fi[IZC_FENCE_INFO_MAX];
 	struct sync_file_info info = {
@@ -332,6 +339,10 @@ static int fence_status(struct izc_block *b, struct izc_stream *order)
 		info = (struct sync_file_info){.num_fences = 0};
 		ret = izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
 	}
+	if (ret == 0 && may_pend && info.status == 0) {
+		b->fence_fd = fd;
+		return IZC_FENCE_PENDING;
+	}
 	close(fd);
 	if (ret < 0)
 		return ret;
@@ -357,7 +368,7 @@ int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
 {
 	int ret = izc_stream_poll(s, b->dmabuf_fd, POLLOUT, timeout_ms);
 
-	return ret ? ret : fence_status(b, NULL);
+	return ret ? ret : fence_status(b, NULL, false);
 }
 
 /* Blocks one poll() looks at: the head of the queue and those behind it. */
@@ -368,11 +379,28 @@ int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
  * behind it too, and those found complete are remembered: their fences stay
  * signalled until the library submits them again, so a reader that fell
  * behind takes a run of completed blocks with one poll() instead of one each.
+ *
+ * The fence status has to be read anyway, and it says whether the fence is
+ * still active: while the device is ahead of the reader (the last poll()
+ * found blocks complete behind the head, or no poll() was needed), it is
+ * read first and the poll() is left out for blocks already complete, one
+ * system call less per block. Once a block is found still active, poll()
+ * goes first again: a reader that waits for the device would otherwise
+ * read every status twice.
  */
 static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
 	if (b->deferred)
 		return -ENOBUFS; /* waits for izc_stream_start() */
+	if (!b->seen_idle && !s->dmabuf_wait_first) {
+		int ret = fence_status(b, s, true);
+
+		if (ret != IZC_FENCE_PENDING) {
+			*status = ret;
+			return 0;
+		}
+		s->dmabuf_wait_first = true;
+	}
 	if (!b->seen_idle) {
 		struct pollfd pfd[IZC_POLL_BATCH + 1];
 		struct izc_block *q[IZC_POLL_BATCH] = {b};
@@ -391,9 +419,11 @@ static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeou
 		for (unsigned int i = 0; i < n; i++)
 			if (pfd[i].revents & POLLOUT)
 				q[i]->seen_idle = true;
+		if (n > 1 && q[1]->seen_idle)
+			s->dmabuf_wait_first = false;
 	}
 	b->seen_idle = false;
-	*status = fence_status(b, s);
+	*status = fence_status(b, s, false);
 	return 0;
 }
 

@@ -135,6 +135,8 @@ struct izc_stream {
 	bool running;
 	int last_status;	 /* of the last block completed on this stream: 0 or -errno */
 	uint64_t last_signal_ns; /* when that block's fence was signalled, if known */
+	/* DMABUF input: the reader waits for the device, poll() before the fence status */
+	bool dmabuf_wait_first;
 	/* length / watermark before the stream set them (-1: not changed) */
 	long long saved_length, saved_watermark;
 	/* fileio output: data_available right after enable, all blocks free */
