@@ -300,6 +300,9 @@ struct iio_buffer *izc_dmaengine_buffer_setup_ext(struct device *dev,
 	 * device_synchronize (see struct izc_dmaengine_buffer).
 	 */
 	if (!caps.cmd_terminate || !chan->device->device_synchronize) {
+		dev_err(dev,
+			"DMA channel %s (%s) cannot be terminated and synchronized, which a DMA buffer needs\n",
+			channel, dma_chan_name(chan));
 		ret = -EOPNOTSUPP;
 		goto err_release_chan;
 	}
@@ -308,6 +311,9 @@ struct iio_buffer *izc_dmaengine_buffer_setup_ext(struct device *dev,
 	align = izc_dmaengine_align(&caps);
 	max_seg = rounddown(dma_get_max_seg_size(dma_dev), align);
 	if (!max_seg) {
+		dev_err(dev,
+			"DMA channel %s (%s): maximum segment below its bus width\n",
+			channel, dma_chan_name(chan));
 		ret = -EINVAL;
 		goto err_release_chan;
 	}

@@ -75,6 +75,12 @@ static bool fail_prep;
 module_param(fail_prep, bool, 0644);
 MODULE_PARM_DESC(fail_prep, "testing: device_prep_slave_sg fails (returns NULL) while set");
 
+/* A dmaengine provider may lack device_synchronize: its clients must cope. */
+static bool no_synchronize;
+module_param(no_synchronize, bool, 0444);
+MODULE_PARM_DESC(no_synchronize,
+		 "testing: register the controller without device_synchronize");
+
 /*
  * A count, not a flag, so that a test can fail exactly one transfer of a
  * running stream: the engine takes one per descriptor pass it fails.
@@ -853,7 +859,8 @@ static void izc_sdma_dma_init(struct izc_sdma *sdma)
 	dma->device_issue_pending = izc_sdma_issue_pending;
 	dma->device_tx_status = izc_sdma_tx_status;
 	dma->device_terminate_all = izc_sdma_terminate_all;
-	dma->device_synchronize = izc_sdma_synchronize;
+	if (!no_synchronize)
+		dma->device_synchronize = izc_sdma_synchronize;
 	dma->device_release = izc_sdma_release;
 	dma->filter.fn = izc_sdma_filter;
 	dma->filter.map = sdma->map;
