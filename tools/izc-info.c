@@ -186,14 +186,16 @@ static void print_buffer(const struct izc_device *dev, unsigned int index, bool 
 
 		if (izc_buffer_get_channel(buf, i, &ch))
 			continue;
+		/* Discovery parsed the type: only a longer form than ours fails. */
 		if (izc_scan_type_format(izc_channel_scan_type(ch), type, sizeof(type)) < 0)
-			snprintf(type, sizeof(type), "?");
+			snprintf(type, sizeof(type), "(type too long)");
 		en = izc_channel_enabled(ch);
-		printf("      %-20s index %-3u %-16s %s\n", izc_channel_id(ch),
+		printf("      %-20s index %-3u %-16s %s%s\n", izc_channel_id(ch),
 		       izc_channel_scan_index(ch), type,
 		       en > 0	 ? "enabled"
 		       : en == 0 ? "disabled"
-				 : "?");
+				 : "enable state unreadable: ",
+		       en < 0 ? strerror(-en) : "");
 	}
 }
 
