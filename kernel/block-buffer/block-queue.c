@@ -926,7 +926,7 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 				break;
 			}
 			if (!block->bytes_used) {
-				/* Aborted or failed: nothing to read. */
+				/* Cut by a disable, or moved nothing: skip it. */
 				izc_fileio_requeue(queue, block);
 				continue;
 			}
