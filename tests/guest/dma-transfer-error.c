@@ -14,6 +14,8 @@
  *    the hole in its middle is dropped, never joined across it);
  *  - libizc, both backends, output: exactly one dequeue returns -EIO and
  *    the stream goes on;
+ *  - a cyclic output block whose pass fails stops repeating: its fence,
+ *    pending while it repeated, carries -EIO;
  *  - the converters count the transfer in blocks_failed, not as an overrun
  *    or underflow; fail_transfers reads 0 once used.
  * The converters are paced (100 kS/s, 10 ms per block), so every transfer
@@ -360,15 +362,68 @@ static void raw_fileio(const struct iiodev *adc, struct izc_device *dev)
 	stats_check(dev, false, &before, "fileio");
 }
 
+/* Raw cyclic DMABUF output: a failed pass ends the repetition with -EIO. */
+static void raw_cyclic(const struct iiodev *dac, struct izc_device *dev)
+{
+	int bfd = 0, devfd, dbuf, sync = -1, ret, st_repeat = -100, st_end = -100;
+	long long passes0 = -1, passes1 = -1;
+	struct timespec ts = {0, 50 * 1000000L};
+	struct stats before, after;
+
+	stats_read(dev, true, &before);
+	ret = buffer_setup(dac, "out", NCHAN, NBLOCKS * FRAMES, FRAMES);
+	devfd = dev_open(dac, O_RDWR);
+	if (devfd < 0 || ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, &bfd))
+		tap_bail("DAC buffer fd: %s", strerror(errno));
+	dbuf = heap_alloc(BLOCK);
+	if (dbuf < 0)
+		tap_bail("heap: %s", strerror(-dbuf));
+	if (!ret)
+		ret = dmabuf_attach(bfd, dbuf);
+	if (!ret)
+		ret = buffer_enable(dac, 1);
+	if (!ret)
+		ret = dmabuf_enqueue(bfd, dbuf, BLOCK, IIO_BUFFER_DMABUF_CYCLIC);
+	if (!ret) {
+		sync = fence_export(dbuf);
+		passes0 = attr_read(dac, "blocks_completed");
+		nanosleep(&ts, NULL); /* about 5 passes of 10 ms */
+		passes1 = attr_read(dac, "blocks_completed");
+		st_repeat = fence_status(sync);
+		ret = inject_one();
+	}
+	if (!ret)
+		ret = dmabuf_wait_idle(dbuf, 5000);
+	if (sync >= 0)
+		st_end = fence_status(sync);
+	tap_ok(!ret && st_repeat == 0 && passes1 > passes0,
+	       "cyclic: repeats (%lld -> %lld passes) with its fence pending (%d; setup %d)",
+	       passes0, passes1, st_repeat, ret);
+	tap_ok(!ret && st_end == -EIO, "cyclic: a failed pass ends it, the fence carries -EIO (%d)",
+	       st_end);
+	buffer_enable(dac, 0);
+	if (sync >= 0)
+		close(sync);
+	dmabuf_detach(bfd, dbuf);
+	close(dbuf);
+	close(bfd);
+	close(devfd);
+	/* Not the underflows: with the repetition over, the DAC legitimately runs dry. */
+	stats_read(dev, true, &after);
+	tap_ok(before.failed >= 0 && after.failed == before.failed + 1 && fail_left() == 0,
+	       "cyclic: blocks_failed +1 (%lld -> %lld), fail_transfers used up (%lld)",
+	       before.failed, after.failed, fail_left());
+}
+
 int main(void)
 {
 	struct izc_device *adcdev = NULL, *dacdev = NULL;
 	struct izc_buffer *abuf = NULL, *dbuf = NULL;
 	struct izc_context *ctx = NULL;
-	struct iiodev adc;
+	struct iiodev adc, dac;
 	int ret;
 
-	tap_plan(20);
+	tap_plan(23);
 	load_modules("sampling_frequency=100000 sample_bits=32",
 		     "sampling_frequency=100000 sample_bits=32");
 	tap_ok(fail_left() == 0, "fail_transfers is 0 at load (%lld)", fail_left());
@@ -385,6 +440,8 @@ int main(void)
 	if (!ret)
 		ret = iio_find("izc-sim-adc0", &adc);
 	if (!ret)
+		ret = iio_find("izc-sim-dac0", &dac);
+	if (!ret)
 		ret = buffer_setup(&adc, "in", NCHAN, NBLOCKS * FRAMES, FRAMES);
 	if (!tap_ok(!ret,
 		    "izc-sim-adc0 and izc-sim-dac0: 4 x s32 at 100 kS/s, 4 blocks of 16 KiB "
@@ -398,6 +455,7 @@ int main(void)
 	lib_input(adcdev, IZC_STREAM_FILEIO, "libizc fileio");
 	lib_output(dacdev, 0, "libizc DMABUF");
 	lib_output(dacdev, IZC_STREAM_FILEIO, "libizc fileio");
+	raw_cyclic(&dac, dacdev);
 	izc_context_close(ctx);
 	return tap_done();
 }
