@@ -307,9 +307,10 @@ void izc_dmabuf_arm_fence(struct izc_block *b)
  * -EIO after an error (a device that fails keeps failing), else success (a
  * false error would throw away good data).
  *
- * may_pend: b was not seen idle; if its fence is still active, return
- * IZC_FENCE_PENDING and keep the sync file for the status read after the
- * wait.
+ * may_pend: b was not seen idle; unless its sync file says the fence is
+ * signalled, return IZC_FENCE_PENDING and keep the sync file for the
+ * status read after the wait (nothing is reported for a block the device
+ * may still be working on).
  */
 static int fence_status(struct izc_block *b, struct izc_stream *order, bool may_pend)
 {
@@ -339,7 +340,7 @@ static int fence_status(struct izc_block *b, struct izc_stream *order, bool may_
 		info = (struct sync_file_info){.num_fences = 0};
 		ret = izc_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
 	}
-	if (ret == 0 && may_pend && info.status == 0) {
+	if (may_pend && (ret < 0 || info.status == 0)) {
 		b->fence_fd = fd;
 		return IZC_FENCE_PENDING;
 	}
@@ -392,7 +393,8 @@ static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeou
 {
 	if (b->deferred)
 		return -ENOBUFS; /* waits for izc_stream_start() */
-	if (!b->seen_idle && !s->dmabuf_wait_first) {
+	/* Only an armed sync file can tell: an arm error waits its turn. */
+	if (!b->seen_idle && !s->dmabuf_wait_first && b->fence_fd >= 0) {
 		int ret = fence_status(b, s, true);
 
 		if (ret != IZC_FENCE_PENDING) {

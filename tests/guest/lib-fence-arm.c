@@ -8,7 +8,9 @@
  * signalled only holds the kernel's signalled stub, which hides the fence's
  * error. The export needs a file descriptor: with the process out of them
  * (EMFILE) the enqueue itself works but the block's outcome can never be
- * known, and the block must dequeue as -EMFILE, in its turn, not as data.
+ * known, and the block must dequeue as -EMFILE, in its turn, not as data,
+ * and not before the device is done with it (its DMABUF idle), even when
+ * the reader is behind and the blocks before it were complete.
  *
  * Input stream, 4 blocks of 4 KiB at 10 kS/s: dequeue block 0, fill the fd
  * table, re-enqueue block 0 (0), free the fds; blocks 1, 2, 3 dequeue as
@@ -21,8 +23,10 @@
  * (paced, so an overrun may skip frames), and is poisoned (0xa5) before it
  * goes back: a repeated block, or one handed out without a refill, fails.
  */
+#include <poll.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "capture-util.h"
 
@@ -68,7 +72,7 @@ int main(void)
 	struct izc_block *b = NULL, *b0 = NULL;
 	int ret, nfds = 0, enq;
 
-	tap_plan(7);
+	tap_plan(8);
 	ret = tap_load_sim_adc("sample_bits=32");
 	if (!ret)
 		ret = cap_adc_setup(&a, "izc-sim-adc", 0xf, 10000);
@@ -106,6 +110,11 @@ int main(void)
 	tap_ok(ret == -1 && errno == EMFILE, "fd table full (dup: errno %d)", ret < 0 ? errno : 0);
 	tap_ok(enq == 0, "block 0 enqueued with no fd free (%d)", enq);
 
+	/*
+	 * Blocks 1, 2, 3 and then 0 complete 25.6 ms apart: after 80 ms the
+	 * first three are done, block 0 is not, and the reader is behind.
+	 */
+	nanosleep(&(struct timespec){0, 80 * 1000000L}, NULL);
 	ret = 0;
 	for (unsigned int i = 1; i < NBLOCKS && !ret; i++) {
 		ret = izc_stream_dequeue(s, 5000, &b);
@@ -119,6 +128,12 @@ int main(void)
 	ret = izc_stream_dequeue(s, 5000, &b);
 	tap_errno(ret, 0, EMFILE,
 		  "block 0, whose fence could not be exported, dequeues as -EMFILE, not data");
+	{
+		struct pollfd p = {.fd = izc_block_dmabuf_fd(b0), .events = POLLOUT};
+
+		tap_ok(poll(&p, 1, 0) == 1 && (p.revents & POLLOUT),
+		       "and only once the device is done with it (its DMABUF is idle)");
+	}
 	if (!ret)
 		tap_diag("got block %u as data", izc_block_index(b));
 	ret = izc_stream_dequeue(s, 5000, &b);
