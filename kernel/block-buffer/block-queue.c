@@ -412,7 +412,25 @@ static void izc_fileio_unpark(struct izc_block_queue *queue)
 	spin_unlock_irq(&queue->list_lock);
 	fileio->nparked = 0;
 	fileio->err = 0;
+}
+
+/*
+ * Output, at disable: the failures of the run that ended are not reported
+ * by the next one (the converter counts them). Input keeps them: read()
+ * may still drain what the disable left, and must not join data across a
+ * hole. Caller holds queue->lock.
+ */
+static void izc_fileio_forget_failures(struct izc_block_queue *queue)
+{
+	struct izc_block_queue_fileio *fileio = &queue->fileio;
+	struct izc_block *block;
+
+	spin_lock_irq(&queue->list_lock);
+	list_for_each_entry(block, &queue->done, head)
+		block->status = 0;
+	spin_unlock_irq(&queue->list_lock);
 	fileio->lost = 0;
+	fileio->write_cont = false;
 }
 
 /*
@@ -482,6 +500,7 @@ static void izc_fileio_free(struct izc_block_queue *queue)
 	fileio->nparked = 0;
 	fileio->err = 0;
 	fileio->lost = 0;
+	fileio->write_cont = false;
 	fileio->block_size = 0;
 	fileio->cur = NULL;
 	fileio->pos = 0;
@@ -734,6 +753,7 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	fileio->nparked = 0;
 	fileio->err = 0;
 	fileio->lost = 0;
+	fileio->write_cont = false;
 	INIT_LIST_HEAD(&queue->incoming);
 	spin_lock_irq(&queue->list_lock);
 	INIT_LIST_HEAD(&queue->done);
@@ -809,6 +829,8 @@ static int izc_queue_disable(struct iio_buffer *buffer,
 	if (!queue->dead)
 		queue->ops->abort(queue);
 	izc_fileio_unpark(queue);
+	if (!izc_queue_is_input(queue))
+		izc_fileio_forget_failures(queue);
 	/* As upstream: a DMABUF may be attached again once disabled. */
 	queue->fileio_mode = false;
 	mutex_unlock(&queue->lock);
@@ -966,9 +988,9 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 	struct izc_block_queue *queue = to_queue(buffer);
 	struct izc_block_queue_fileio *fileio = &queue->fileio;
 	struct izc_block *block;
-	size_t written = 0;
+	size_t written = 0, asked = n;
+	bool listed, report;
 	size_t len;
-	bool listed;
 	int ret;
 
 	if (izc_queue_is_input(queue))
@@ -984,8 +1006,16 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 	n = rounddown(min_t(size_t, n, INT_MAX), fileio->bpd);
 	izc_fileio_flush_parked(queue);
 
-	/* A failed transfer: what it held never went out (see read()). */
-	while (written < n && !fileio->lost) {
+	/*
+	 * A failed transfer: what it held never went out. The core calls us
+	 * again within one write() after a short return, and an error on that
+	 * call makes the write() fail although we took data before it (which
+	 * the caller would then send again). So the errno is returned only by
+	 * a call that starts a write(): the first after a full return or an
+	 * error. Failures met before that are covered by that one errno.
+	 */
+	report = !fileio->write_cont;
+	while (written < n && !(report && fileio->lost)) {
 		block = fileio->cur;
 		if (!block) {
 			block = izc_fileio_take_done(queue);
@@ -994,9 +1024,10 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 			fileio->cur = block;
 			fileio->pos = 0;
 			if (block->status) {
-				fileio->lost = block->status;
+				fileio->lost = fileio->lost ?: block->status;
 				block->status = 0;
-				break;
+				if (report)
+					break;
 			}
 		}
 
@@ -1017,10 +1048,11 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 
 	if (written)
 		ret = written;
-	else if (!ret && fileio->lost)
+	else if (!ret && report && fileio->lost)
 		ret = izc_fileio_take_lost(fileio);
 	else if (!ret && izc_fileio_stuck(queue))
 		ret = fileio->err ?: -EIO;
+	fileio->write_cont = ret >= 0 && (size_t)ret < asked;
 
 out_unlock:
 	mutex_unlock(&queue->lock);
@@ -1077,8 +1109,14 @@ static size_t izc_queue_usage(struct iio_buffer *buffer)
 	spin_unlock_irq(&queue->list_lock);
 	owned += fileio->nparked;
 
-	/* A failed transfer is news: read()/write() report it at once. */
-	if (failed || fileio->lost)
+	/*
+	 * A failed transfer is news: read() reports it at once; write() when
+	 * it can (see there): a failed block is free space anyway, and a wake
+	 * for a call that may not report would have the core call write()
+	 * again and again for nothing.
+	 */
+	if (input ? failed || fileio->lost :
+		    fileio->lost && !fileio->write_cont)
 		avail = max3(avail, (size_t)buffer->watermark, (size_t)1);
 
 	/*

@@ -189,8 +189,11 @@ struct izc_block_queue_ops {
  * @nparked: blocks on @parked
  * @err: the errno of the last failed submit; read()/write() return it when
  *	every block is parked (nothing can make progress)
- * @lost: the errno of a failed transfer met by a read()/write() that had
- *	already moved data; the next call returns it before anything else
+ * @lost: the errno of a failed transfer met by a read() that had already
+ *	moved data, or by a write() that could not report it (see
+ *	@write_cont); the next call that can returns it before anything else
+ * @write_cont: the last write() call returned short, so the next one may
+ *	continue the same system call and must not fail
  *
  * All fields P: queue->lock, except that @bpd is also read locklessly by
  * izc_block_done(): it only changes while no block is ACTIVE.
@@ -206,6 +209,7 @@ struct izc_block_queue_fileio {
 	unsigned int nparked;
 	int err;
 	int lost;
+	bool write_cont;
 };
 
 /**

@@ -53,14 +53,18 @@ static void fileio_teardown(struct izc_stream *s)
 /* EIOs in a row after which write() is taken to fail for good. */
 #define IZC_FILEIO_EIO_MAX 256
 
+/* transfer(), input: read() said EIO, a hole in the data (not an errno). */
+#define IZC_FILEIO_HOLE 1
+
 /*
  * Moves the rest of b (from b->fill to its end) within the deadline.
  *
- * EIO is the kernel telling, once per block, that a DMA transfer failed:
- * input, the data stops in front of the hole, so b cannot be whole and the
- * caller drops it; output, what an earlier write() handed over never went
- * out, which the next completing block reports (as DMABUF output reports a
- * failed block), while b's own data still goes.
+ * EIO from read() or write() is the kernel telling that a DMA transfer
+ * failed: input, the data stops in front of the hole, so b cannot be whole
+ * and the caller drops it (IZC_FILEIO_HOLE); output, what an earlier
+ * write() handed over never went out, which the next completing block
+ * reports (as DMABUF output reports a failed block), while b's own data
+ * still goes. Other errors, a wait's -EIO included, are returned as such.
  */
 static int transfer(struct izc_stream *s, struct izc_block *b, long long deadline)
 {
@@ -84,7 +88,9 @@ static int transfer(struct izc_stream *s, struct izc_block *b, long long deadlin
 			return -ENODATA; /* no channel enabled: nothing will ever come */
 		if (errno == EINTR)
 			continue;
-		if (errno == EIO && !in && ++eio < IZC_FILEIO_EIO_MAX) {
+		if (errno == EIO && in)
+			return IZC_FILEIO_HOLE;
+		if (errno == EIO && ++eio < IZC_FILEIO_EIO_MAX) {
 			s->fileio_lost = -EIO;
 			continue;
 		}
@@ -160,14 +166,16 @@ static int fileio_complete(struct izc_stream *s, struct izc_block *b, int timeou
 	}
 	if (s->running) {
 		ret = transfer(s, b, izc_deadline(timeout_ms));
-		if (ret != -EIO)
+		if (ret != IZC_FILEIO_HOLE)
 			return ret;
-		/* A hole in the data: b is dropped, the next block starts after it. */
+		/* b is dropped, the next block starts after the hole. */
 		b->fill = 0;
-		*status = ret;
+		*status = -EIO;
 		return 0;
 	}
 	ret = transfer(s, b, izc_deadline(0));
+	if (ret == IZC_FILEIO_HOLE)
+		ret = -EIO;
 	if (ret == -ECANCELED)
 		return ret;
 	if (ret == -ETIMEDOUT || ret == -ENODATA || ret == -EBUSY)

@@ -16,10 +16,19 @@
  *    the stream goes on;
  *  - a cyclic output block whose pass fails stops repeating: its fence,
  *    pending while it repeated, carries -EIO;
+ *  - fileio input drained after a disable: a read() that stopped in front
+ *    of the hole before the disable is followed by one EIO after it, not
+ *    by the data behind the hole;
+ *  - fileio output: a blocking write() of two blocks whose second free
+ *    block is the failed one takes both (the IIO core would turn an EIO
+ *    there into a failed write() after part of it was taken, and the data
+ *    would go out twice when sent again); the next write() fails with EIO
+ *    and takes nothing: the DAC gets exactly the blocks write() accepted;
  *  - the converters count the transfer in blocks_failed, not as an overrun
  *    or underflow; fail_transfers reads 0 once used.
- * The converters are paced (100 kS/s, 10 ms per block), so every transfer
- * starts long after its block was queued and its fence exported.
+ * The converters are paced (100 kS/s, 10 ms per block; 8 blocks and the
+ * 20 ms FIFO ride out host stalls below 100 ms), so every transfer starts
+ * long after its block was queued and its fence exported.
  */
 #include <sys/mman.h>
 
@@ -27,7 +36,7 @@
 #include "sim-pair.h"
 
 #define NCHAN	    4
-#define NBLOCKS	    4
+#define NBLOCKS	    8
 #define BLOCK	    16384
 #define FRAME	    16 /* 4 x s32 */
 #define FRAMES	    (BLOCK / FRAME)
@@ -415,6 +424,133 @@ static void raw_cyclic(const struct iiodev *dac, struct izc_device *dev)
 	       before.failed, after.failed, fail_left());
 }
 
+/*
+ * Raw fileio input: block 1 is under way when the fault is armed, so block
+ * 2 fails. Once all blocks are done, one read() of every block stops in
+ * front of the hole; the buffer is disabled; then the drain goes on.
+ */
+static void raw_fileio_drain(const struct iiodev *adc)
+{
+	static uint32_t buf[NBLOCKS * BLOCK / 4];
+	long first = -1, second = -1, third = -1;
+	int fd, ret;
+
+	/* Non-blocking: a wrong answer must not leave a read() waiting forever. */
+	fd = dev_open(adc, O_RDONLY | O_NONBLOCK);
+	ret = fd < 0 ? -errno : buffer_enable(adc, 1);
+	if (!ret) {
+		nanosleep(&(struct timespec){0, 3 * 1000000L}, NULL);
+		ret = inject_one();
+	}
+	if (!ret) {
+		/* 8 blocks of 10 ms, and some slack. */
+		nanosleep(&(struct timespec){0, 150 * 1000000L}, NULL);
+		first = read(fd, buf, sizeof(buf));
+		first = first < 0 ? -errno : first;
+		if (first == BLOCK && !raw_counter_ok(buf, 0))
+			first = -2000;
+		ret = buffer_enable(adc, 0);
+	}
+	if (!ret) {
+		second = read(fd, buf, sizeof(buf));
+		second = second < 0 ? -errno : second;
+		third = read(fd, buf, BLOCK);
+		third = third < 0 ? -errno : third;
+		if (third == BLOCK && !raw_counter_ok(buf, 2 * FRAMES))
+			third = -2000;
+	}
+	tap_ok(!ret && first == BLOCK,
+	       "fileio drain: a read() of all blocks stops in front of the failed block 2 (%ld; "
+	       "setup %d)",
+	       first, ret);
+	tap_ok(second == -EIO, "fileio drain: after the disable the next read() is EIO (%ld)",
+	       second);
+	tap_ok(third == BLOCK, "fileio drain: then block 3, two blocks of frames on (%ld)", third);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int write_block(int fd, const void *p, size_t len)
+{
+	ssize_t n = write(fd, p, len);
+
+	return n < 0 ? -errno : (int)n;
+}
+
+/* DAC transfers that ended, good or failed; -1 on error. */
+static long long dac_ended(const struct iiodev *dac)
+{
+	long long done = attr_read(dac, "blocks_completed"),
+		  failed = attr_read(dac, "blocks_failed");
+
+	return done < 0 || failed < 0 ? -1 : done + failed;
+}
+
+/*
+ * Raw fileio output at 25 kS/s (41 ms per 16 KiB block): block A goes out,
+ * the fault is armed for the next one (B), the other 7 blocks are queued.
+ * A write() of two blocks then waits for A (good) and B (failed).
+ */
+static void raw_write(const struct iiodev *dac)
+{
+	static uint32_t buf[2 * BLOCK / 4];
+	long long ended0, ended = -1;
+	int fd, ret, two = 0, eio = 0, after = 0, written = 0;
+
+	memset(buf, 0x5a, sizeof(buf));
+	ret = attr_write(dac, "sampling_frequency", "25000");
+	if (!ret)
+		ret = buffer_setup(dac, "out", NCHAN, NBLOCKS * FRAMES, FRAMES);
+	fd = dev_open(dac, O_WRONLY);
+	if (fd < 0)
+		tap_bail("DAC node: %s", strerror(errno));
+	ended0 = dac_ended(dac);
+	if (!ret)
+		ret = buffer_enable(dac, 1);
+	if (!ret && (ret = write_block(fd, buf, BLOCK)) == BLOCK) {
+		written++;
+		nanosleep(&(struct timespec){0, 5 * 1000000L}, NULL);
+		ret = inject_one();
+	}
+	for (int i = 1; !ret && i < NBLOCKS; i++) {
+		ret = write_block(fd, buf, BLOCK);
+		if (ret == BLOCK) {
+			written++;
+			ret = 0;
+		}
+	}
+	if (!ret) {
+		two = write_block(fd, buf, 2 * BLOCK);
+		written += two == 2 * BLOCK ? 2 : 0;
+		eio = write_block(fd, buf, BLOCK);
+		after = write_block(fd, buf, BLOCK);
+		written += after == BLOCK;
+	}
+	tap_ok(!ret && two == 2 * BLOCK,
+	       "fileio output: a write() of 2 blocks across the failed one takes both (%d; setup "
+	       "%d)",
+	       two, ret);
+	tap_ok(eio == -EIO && after == BLOCK,
+	       "fileio output: the next write() fails with EIO (%d), the one after takes its block "
+	       "(%d)",
+	       eio, after);
+	/* Every accepted block ends, good or failed, and nothing more. */
+	for (int i = 0; i < 300 && ended0 >= 0; i++) {
+		ended = dac_ended(dac) - ended0;
+		if (ended >= written)
+			break;
+		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+	}
+	nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+	ended = ended0 >= 0 ? dac_ended(dac) - ended0 : -1;
+	tap_ok(ended == written,
+	       "fileio output: the DAC ends exactly the %d blocks write() accepted (%lld)", written,
+	       ended);
+	buffer_enable(dac, 0);
+	close(fd);
+	attr_write(dac, "sampling_frequency", "100000");
+}
+
 int main(void)
 {
 	struct izc_device *adcdev = NULL, *dacdev = NULL;
@@ -423,7 +559,7 @@ int main(void)
 	struct iiodev adc, dac;
 	int ret;
 
-	tap_plan(23);
+	tap_plan(29);
 	load_modules("sampling_frequency=100000 sample_bits=32",
 		     "sampling_frequency=100000 sample_bits=32");
 	tap_ok(fail_left() == 0, "fail_transfers is 0 at load (%lld)", fail_left());
@@ -451,11 +587,13 @@ int main(void)
 
 	raw_dmabuf(&adc, adcdev);
 	raw_fileio(&adc, adcdev);
+	raw_fileio_drain(&adc);
 	lib_input(adcdev, 0, "libizc DMABUF");
 	lib_input(adcdev, IZC_STREAM_FILEIO, "libizc fileio");
 	lib_output(dacdev, 0, "libizc DMABUF");
 	lib_output(dacdev, IZC_STREAM_FILEIO, "libizc fileio");
 	raw_cyclic(&dac, dacdev);
+	raw_write(&dac);
 	izc_context_close(ctx);
 	return tap_done();
 }
