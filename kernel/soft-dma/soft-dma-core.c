@@ -19,10 +19,10 @@
  *    through the fail_transfers parameter).
  *    Without it no callback is ever called.
  *  - DMA_PREP_REPEAT: at its end the descriptor starts over (the callback is
- *    called after every pass), until a descriptor prepared with
- *    DMA_PREP_LOAD_EOT is issued behind it: then the repeated descriptor
- *    completes at the end of its current pass and the LOAD_EOT one follows
- *    seamlessly. A descriptor without LOAD_EOT issued behind a repeated one
+ *    called after every pass; a failed pass ends it), until a descriptor
+ *    prepared with DMA_PREP_LOAD_EOT is issued behind it: then the repeated
+ *    descriptor completes at the end of its current pass and the LOAD_EOT
+ *    one follows seamlessly. A descriptor without LOAD_EOT issued behind a repeated one
  *    waits until the channel is terminated, as the dmaengine API documents.
  *  - DMA_PREP_LOAD_EOT: see above; ignored behind a non-repeated descriptor.
  * Residue: bytes not yet moved of the current pass, updated after every
@@ -83,7 +83,10 @@ MODULE_PARM_DESC(no_synchronize,
 
 /*
  * A count, not a flag, so that a test can fail exactly one transfer of a
- * running stream: the engine takes one per descriptor pass it fails.
+ * running stream: the engine takes one per descriptor pass it fails, on
+ * whichever channel starts a pass first. A pass terminated before its end
+ * uses its fault up without reporting it (a terminated transfer has no
+ * outcome).
  */
 static atomic_t fail_transfers = ATOMIC_INIT(0);
 

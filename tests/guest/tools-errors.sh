@@ -71,4 +71,5 @@ for backend in dmabuf fileio; do
 		grep -q "the device failed a block (Input/output error): its samples are lost, stopped after 0 frames" /tmp/err &&
 		[ "$(cat /sys/module/izc_soft_dma/parameters/fail_transfers)" = 0 ]' \
 		"$backend: a failed first block stops the capture (exit $rc), samples lost said, nothing written"
+	echo 0 >/sys/module/izc_soft_dma/parameters/fail_transfers
 done
