@@ -11,9 +11,7 @@ echo "1..6"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
-insmod /lib/izc/izc_soft_dma.ko &&
-	insmod /lib/izc/izc_block_buffer.ko &&
-	insmod /lib/izc/izc_sim_adc.ko
+load_sim_adc
 check '[ $? = 0 ]' "modules load"
 
 d=$(dirname "$(grep -l '^izc-sim-adc$' /sys/bus/iio/devices/iio:device*/name | head -1)")

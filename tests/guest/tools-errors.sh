@@ -17,9 +17,7 @@ echo "1..9"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
-insmod /lib/izc/izc_soft_dma.ko &&
-	insmod /lib/izc/izc_block_buffer.ko &&
-	insmod /lib/izc/izc_sim_adc.ko sampling_frequency=0
+load_sim_adc sampling_frequency=0
 check '[ $? = 0 ]' "modules load"
 
 izc-capture -d izc-sim-adc -c 7 -s 10 -o /tmp/o 2>/tmp/err

@@ -21,9 +21,7 @@ LAT=64           # idle frames each DAC stream starts with
 FRAME=8          # 4 channels x s16
 FRAMES=1048576   # 8 MiB, whole 1 MiB blocks of izc-capture
 
-insmod /lib/izc/izc_soft_dma.ko &&
-	insmod /lib/izc/izc_block_buffer.ko &&
-	insmod /lib/izc/izc_sim_adc.ko sampling_frequency=0 &&
+load_sim_adc sampling_frequency=0 &&
 	insmod /lib/izc/izc_sim_dac.ko loopback=1 loopback_latency=$LAT sampling_frequency=0 &&
 	echo "4 32" >/sys/bus/platform/drivers/izc-sim-adc/new_device
 check '[ $? = 0 ]' "modules load: unpaced izc-sim-adc0 (s16) with a DAC looped back into it, izc-sim-adc1 (s32)"
