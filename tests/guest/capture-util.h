@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "izc.h"
 #include "tap.h"
@@ -228,41 +229,54 @@ static inline void cap_poison(void *data, size_t bytes)
 }
 
 /*
- * One input block of a libizc stream: dequeue, CPU access for read and
- * write, check the whole block (bytes_used must be @want) as the next
- * frames of @k, poison it, end CPU access, enqueue it again. Adds the bytes
- * checked to @bytes. Returns true if all of that worked and the data matched.
+ * One input block of a libizc stream: dequeue (waiting up to 20 s), CPU
+ * access for read and write, check the whole block (bytes_used must be
+ * @want) as the next frames of @k, poison it, end CPU access, wait @hold_ns
+ * (a reader slow to give blocks back), enqueue it again. Adds the bytes
+ * checked to @bytes unless it is NULL. Returns 0, the dequeue's error as is
+ * (the block is not the application's then), another step's negative
+ * errno, or -EBADMSG if the data did not match.
  */
-static inline bool cap_stream_cycle(struct izc_stream *s, struct cap_check *k, size_t want,
-				    size_t *bytes)
+static inline int cap_stream_turn(struct izc_stream *s, struct cap_check *k, size_t want,
+				  long hold_ns, size_t *bytes)
 {
+	struct timespec hold = {hold_ns / 1000000000L, hold_ns % 1000000000L};
 	struct izc_block *b;
 	size_t used;
 	void *p;
 	bool ok;
 	int ret = izc_stream_dequeue(s, 20000, &b);
 
-	if (!ret)
-		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
-	if (ret) {
-		tap_diag("dequeue/cpu_begin: %d", ret);
-		return false;
-	}
+	if (ret)
+		return ret;
+	ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
+	if (ret)
+		return ret;
 	used = izc_block_bytes_used(b);
 	ok = used == want;
 	if (!ok)
 		tap_diag("block %u: bytes_used %zu, want %zu", izc_block_index(b), used, want);
 	ok = cap_check_data(k, p, used) && ok;
-	*bytes += used;
+	if (bytes)
+		*bytes += used;
 	cap_poison(p, izc_block_size(b));
 	ret = izc_block_cpu_end(b);
+	if (!ret && hold_ns)
+		nanosleep(&hold, NULL);
 	if (!ret)
 		ret = izc_block_enqueue(b, 0, 0);
-	if (ret) {
-		tap_diag("cpu_end/enqueue: %d", ret);
-		return false;
-	}
-	return ok;
+	return ret ? ret : ok ? 0 : -EBADMSG;
+}
+
+/* cap_stream_turn() without a hold: true if all of it worked and the data matched. */
+static inline bool cap_stream_cycle(struct izc_stream *s, struct cap_check *k, size_t want,
+				    size_t *bytes)
+{
+	int ret = cap_stream_turn(s, k, want, 0, bytes);
+
+	if (ret && ret != -EBADMSG)
+		tap_diag("dequeue, CPU access or enqueue: %d", ret);
+	return !ret;
 }
 
 /*

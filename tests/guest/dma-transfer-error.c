@@ -95,31 +95,6 @@ static void stats_check(struct izc_device *dev, bool dac, const struct stats *be
 }
 
 /*
- * One input block through libizc: 0 and the block checked against the
- * counter (then poisoned and enqueued again), a dequeue error as is, or
- * -EBADMSG for wrong data.
- */
-static int in_cycle(struct izc_stream *s, struct cap_check *k)
-{
-	struct izc_block *b;
-	bool ok;
-	void *p;
-	int ret = izc_stream_dequeue(s, 20000, &b);
-
-	if (ret)
-		return ret;
-	ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
-	if (ret)
-		return ret;
-	ok = izc_block_bytes_used(b) == BLOCK && cap_check_data(k, p, BLOCK);
-	cap_poison(p, BLOCK);
-	ret = izc_block_cpu_end(b);
-	if (!ret)
-		ret = izc_block_enqueue(b, 0, 0);
-	return ret ? ret : ok ? 0 : -EBADMSG;
-}
-
-/*
  * libizc input. Fileio runs with kernel blocks half the library's (the
  * watermark set below the library's after open), so the hole can fall in
  * the middle of a library block: that block must be dropped, not handed out
@@ -150,11 +125,11 @@ static void lib_input(struct izc_device *dev, unsigned int flags, const char *na
 	if (!ret)
 		ret = izc_stream_start(s);
 	for (int i = 0; !ret && i < GOOD_BEFORE; i++)
-		ret = in_cycle(s, &k);
+		ret = cap_stream_turn(s, &k, BLOCK, 0, NULL);
 	if (!ret)
 		ret = inject_one();
 	for (int i = 0; !ret && good_after < GOOD_AFTER && i < LOOK_AHEAD + GOOD_AFTER; i++) {
-		int r = in_cycle(s, &k);
+		int r = cap_stream_turn(s, &k, BLOCK, 0, NULL);
 
 		if (r == -EIO) {
 			eio++;

@@ -41,28 +41,13 @@ static long long state_ll(const struct cap_adc *a, const char *field)
 /* Dequeue, check and hand back @count blocks, each after @hold_ns. */
 static bool turn_blocks(struct izc_stream *s, struct cap_check *k, unsigned int count, long hold_ns)
 {
-	struct timespec hold = {hold_ns / 1000000000L, hold_ns % 1000000000L};
-
 	for (unsigned int i = 0; i < count; i++) {
-		struct izc_block *b;
-		void *p;
-		bool ok;
-		int ret = izc_stream_dequeue(s, 5000, &b);
+		int ret = cap_stream_turn(s, k, BLOCK, hold_ns, NULL);
 
-		if (!ret)
-			ret = izc_block_cpu_begin(b, IZC_ACCESS_READ | IZC_ACCESS_WRITE, &p);
 		if (ret) {
-			tap_diag("block %u: dequeue/cpu_begin %d", i, ret);
+			tap_diag("block %u: %d", i, ret);
 			return false;
 		}
-		ok = izc_block_bytes_used(b) == BLOCK;
-		ok = cap_check_data(k, p, izc_block_bytes_used(b)) && ok;
-		cap_poison(p, BLOCK);
-		if (izc_block_cpu_end(b))
-			return false;
-		nanosleep(&hold, NULL);
-		if (izc_block_enqueue(b, 0, 0) || !ok)
-			return false;
 	}
 	return true;
 }
