@@ -456,6 +456,21 @@ static int izc_fileio_take_lost(struct izc_block_queue_fileio *fileio)
 	return err;
 }
 
+/*
+ * read()/write() state back to nothing in progress and nothing to report;
+ * no block may be on @parked any more. Caller holds queue->lock.
+ */
+static void izc_fileio_reset(struct izc_block_queue_fileio *fileio)
+{
+	fileio->cur = NULL;
+	fileio->pos = 0;
+	INIT_LIST_HEAD(&fileio->parked);
+	fileio->nparked = 0;
+	fileio->err = 0;
+	fileio->lost = 0;
+	fileio->write_cont = false;
+}
+
 /* Next DONE fileio block, now DEQUEUED, or NULL. Caller holds queue->lock. */
 static struct izc_block *izc_fileio_take_done(struct izc_block_queue *queue)
 {
@@ -497,13 +512,8 @@ static void izc_fileio_free(struct izc_block_queue *queue)
 	kfree(fileio->blocks);
 	fileio->blocks = NULL;
 	fileio->nblocks = 0;
-	fileio->nparked = 0;
-	fileio->err = 0;
-	fileio->lost = 0;
-	fileio->write_cont = false;
 	fileio->block_size = 0;
-	fileio->cur = NULL;
-	fileio->pos = 0;
+	izc_fileio_reset(fileio);
 	queue->fileio_mode = false;
 }
 
@@ -746,14 +756,8 @@ static int izc_queue_request_update(struct iio_buffer *buffer)
 	 * buffer was disabled is dropped. No fileio block is ACTIVE (see
 	 * disable), and in fileio mode incoming holds only fileio blocks.
 	 */
-	fileio->cur = NULL;
-	fileio->pos = 0;
+	izc_fileio_reset(fileio);
 	fileio->bpd = buffer->bytes_per_datum;
-	INIT_LIST_HEAD(&fileio->parked);
-	fileio->nparked = 0;
-	fileio->err = 0;
-	fileio->lost = 0;
-	fileio->write_cont = false;
 	INIT_LIST_HEAD(&queue->incoming);
 	spin_lock_irq(&queue->list_lock);
 	INIT_LIST_HEAD(&queue->done);
