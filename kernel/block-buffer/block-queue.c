@@ -692,6 +692,18 @@ static bool izc_queue_dmabuf_in_use(struct izc_block_queue *queue, bool listed)
 	return listed || pending || queue->dmabufs_fresh;
 }
 
+/* @block is no longer fresh: detached, or listed by the core. Caller holds queue->lock. */
+static void izc_block_unfresh(struct izc_block_queue *queue,
+			      struct izc_block *block)
+{
+	lockdep_assert_held(&queue->lock);
+
+	if (block->fresh) {
+		block->fresh = false;
+		queue->dmabufs_fresh--;
+	}
+}
+
 /*
  * Enabled for DMABUF transfers, so without fileio blocks, even once every
  * DMABUF is gone (blocks queued while disabled outlive their detach and
@@ -1229,10 +1241,7 @@ static void izc_queue_detach_dmabuf(struct iio_buffer *buffer,
 	struct dma_fence *fence = NULL;
 
 	mutex_lock(&queue->lock);
-	if (block->fresh) {
-		block->fresh = false;
-		queue->dmabufs_fresh--;
-	}
+	izc_block_unfresh(queue, block);
 	spin_lock_irq(&queue->list_lock);
 	if (WARN_ON_ONCE(block->state == IZC_BLOCK_QUEUED)) {
 		list_del_init(&block->head);
@@ -1319,10 +1328,7 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 	lockdep_assert_held(&queue->lock);
 
 	/* Listed by the core now: @listed covers it from here on. */
-	if (block->fresh) {
-		block->fresh = false;
-		queue->dmabufs_fresh--;
-	}
+	izc_block_unfresh(queue, block);
 
 	if (queue->dead)
 		return -ENODEV;
