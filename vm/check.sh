@@ -3,7 +3,8 @@
 #
 # `make check`: host unit tests (under valgrind), the guest suite, and the bench self-test
 # (the runner must report a failing test, a kernel WARNING, a use-after-free, a
-# missed plan, a bad exit status, a hung test and a module left loaded).
+# missed plan, a bad exit status, a hung test and a module left loaded, and
+# boot again only when the kernel died before /init).
 # Each phase ends in "N passed, N failed"; the last line is the total.
 #
 # Usage: check.sh BUILD KERNEL INITRAMFS UNIT_DIR|"" GUEST_TEST...
@@ -82,6 +83,36 @@ else
 	sf=$((sf + 1)); echo "not ok - the runner exits non-zero on failure"
 	cat "$log/selftest.log"
 fi
+
+# A kernel that dies before /init gets one more boot; a death from /init on
+# never does (it may be ours). The first: no init in the initramfs, so the
+# stock kernel panics looking for a root fs, twice. The second: a WARNING
+# of ours panics the kernel with panic_on_warn, after /init started.
+rm -rf "$log/boot-retry" "$log/boot-late"
+vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/boot-retry" \
+	--append rdinit=/nonexistent --timeout 60 fail-tap >"$log/boot-retry.log" 2>&1
+brc=$?
+vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/boot-late" \
+	--append panic_on_warn=1 --timeout 60 warn-module >"$log/boot-late.log" 2>&1
+lrc=$?
+check() {
+	if eval "$1"; then
+		sp=$((sp + 1)); echo "ok - $2"
+	else
+		sf=$((sf + 1)); echo "not ok - $2"
+	fi
+}
+check '[ $brc != 0 ] && grep -q "^FAIL fail-tap .*no result" "$log/boot-retry.log"' \
+	"a kernel that never reaches /init fails the run"
+check 'grep -q "the kernel died before /init (see console-boot1.log); booting again" "$log/boot-retry.log" &&
+	grep -q "Kernel panic" "$log/boot-retry/console-boot1.log" &&
+	grep -q "Kernel panic" "$log/boot-retry/console.log"' \
+	"it is booted twice, the first console kept"
+check '[ $lrc != 0 ] && grep -q "^FAIL warn-module .*cut short after 0 of 1 checks: the guest died" "$log/boot-late.log" &&
+	grep -q "Kernel panic" "$log/boot-late/console.log"' \
+	"a kernel panic after /init started fails the run"
+check '! grep -q "booting again" "$log/boot-late.log" && [ ! -e "$log/boot-late/console-boot1.log" ]' \
+	"and is not booted again"
 echo "$sp passed, $sf failed" >"$log/selftest.count"
 count "bench self-test" "$log/selftest.count"
 
