@@ -3,7 +3,8 @@
 # iio-zerocopy top-level build.
 #
 #   make               kernel modules, library, tools and guest test programs
-#   make check         host unit tests, the guest suite in QEMU, the bench self-test
+#   make check         host unit tests, the installed library (pkg-config), the guest
+#                      suite in QEMU, the bench self-test
 #   make run           the demo: boot the guest, stream and benchmark
 #   make lint          checkpatch --strict and sparse on kernel code,
 #                      clang-format and cppcheck on userspace
@@ -169,7 +170,7 @@ run: initramfs
 vm-shell: initramfs
 	$(RUN_GUEST) --shell $(foreach p,$(P),--param $(p))
 
-# The contract of the README: host unit tests, guest suite, bench self-test,
+# The contract of the README: host unit tests, installed library, guest suite, bench self-test,
 # closing with the total "N passed, N failed".
 check: all
 	vm/check.sh "$(BUILD)" "$(KIMAGE)" "$(INITRAMFS)" "$(if $(HAVE_LIB),tests/unit)" $(GUEST_TESTS)

@@ -51,7 +51,8 @@ if [ -n "$out" ]; then
 fi
 
 user_files=$(git ls-files 'lib/*.c' 'lib/*.h' 'tools/*.c' 'tools/*.h' \
-	'tests/unit/*.c' 'tests/unit/*.h' 'tests/guest/*.c' 'tests/guest/*.h')
+	'tests/unit/*.c' 'tests/unit/*.h' 'tests/guest/*.c' 'tests/guest/*.h' \
+	'tests/install/*.c' 'tests/install/*.cpp')
 if [ -n "$user_files" ]; then
 	say "clang-format: $(echo "$user_files" | wc -w) files"
 	# shellcheck disable=SC2086 # one word per file

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: host unit tests (under valgrind), the guest suite, and the bench self-test
+# `make check`: host unit tests (under valgrind), the installed library used
+# through pkg-config, the guest suite, and the bench self-test
 # (the runner must report a failing test, a kernel WARNING, a use-after-free, a
 # missed plan, a bad exit status, a hung test and a module left loaded, and
 # boot again only when the kernel died before /init).
@@ -44,6 +45,9 @@ if [ -n "$unitdir" ]; then
 		echo "check: valgrind reported errors in the host unit tests"
 		total_fail=$((total_fail + 1))
 	fi
+	echo "== libizc installed: pkg-config consumers"
+	tests/install/check.sh "$build" 2>&1 | tee "$log/install.log"
+	count "libizc install" "$log/install.log"
 fi
 
 echo "== guest suite: $*"

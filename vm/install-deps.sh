@@ -12,6 +12,7 @@ need=(
 	"pahole:dwarves" "sparse:sparse" "file:file" "strings:binutils"
 	"clang-format:clang-format" "cppcheck:cppcheck" "valgrind:valgrind"
 	"perl:perl" "gnuplot:gnuplot-nox" "bc:bc" "iio_info:libiio-utils"
+	"pkg-config:pkgconf" "g++:g++" "readelf:binutils"
 )
 missing=()
 for item in "${need[@]}"; do
