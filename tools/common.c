@@ -333,6 +333,26 @@ unsigned int tool_backend_flags(int opt)
 	}
 }
 
+size_t tool_block_unit(const struct izc_buffer *buf, size_t frame, unsigned int flags, size_t *word)
+{
+	long long align;
+	size_t a, b;
+
+	*word = 1;
+	if ((flags & IZC_STREAM_FILEIO) ||
+	    izc_buffer_attr_read_ll(buf, "length_align_bytes", &align) || align <= 1 ||
+	    (unsigned long long)align > SIZE_MAX / frame)
+		return frame;
+	*word = (size_t)align;
+	for (a = frame, b = *word; b;) {
+		size_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return frame / a * *word;
+}
+
 const char *tool_stream_error_hint(const struct izc_device *dev, int err)
 {
 	char node[64];
@@ -356,8 +376,9 @@ const char *tool_stream_error_hint(const struct izc_device *dev, int err)
 	case ENOMEM:
 		return "out of memory; use smaller or fewer blocks (-b, -n)";
 	case EINVAL:
-		return "the block size must be a multiple of the frame size and the buffer "
-		       "must have enabled channels";
+		return "the block size must be a multiple of the frame size (for DMABUF also of "
+		       "the buffer's length_align_bytes) and the buffer must have enabled "
+		       "channels";
 	case ENOTTY:
 		return "this kernel has no IIO DMABUF interface (Linux 6.11+); use --fileio";
 	default:

@@ -98,6 +98,14 @@ int tool_set_frequency(const char *prog, const struct izc_device *dev, unsigned 
 /* Stream flags for --fileio/--dmabuf/--udmabuf (0: automatic). */
 unsigned int tool_backend_flags(int opt);
 
+/*
+ * What block sizes must be a multiple of: the frame and, unless @flags say
+ * fileio only, the DMA's bus word (the buffer's length_align_bytes, which
+ * DMABUF transfers must respect), into *@word (1 when there is none).
+ */
+size_t tool_block_unit(const struct izc_buffer *buf, size_t frame, unsigned int flags,
+		       size_t *word);
+
 /* One sentence on what a stream open error means and what to do. */
 const char *tool_stream_error_hint(const struct izc_device *dev, int err);
 

@@ -644,6 +644,7 @@ static int run_all(struct bench *bn)
 	char old_mode[32] = "", old_freq[32] = "";
 	bool has_mode;
 	unsigned int bi, done = 0;
+	size_t word, word_unit;
 	double t0 = tool_now();
 	int ret;
 
@@ -665,11 +666,21 @@ static int run_all(struct bench *bn)
 		fprintf(stderr, "%s: cannot enable the channels: %s\n", prog, strerror(-ret));
 		goto out;
 	}
+	word_unit = tool_block_unit(buf, bn->frame, 0, &word);
 	for (unsigned int i = 0; i < bn->nsizes; i++) {
 		if (bn->sizes[i] % bn->frame) {
 			fprintf(stderr,
 				"%s: block size %llu is not a multiple of the %zu-byte frame\n",
 				prog, bn->sizes[i], bn->frame);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (bn->sizes[i] % word_unit) {
+			fprintf(stderr,
+				"%s: block size %llu is not a whole number of the DMA's %zu-byte "
+				"words (length_align_bytes), which DMABUF needs: use --sizes that "
+				"are multiples of %zu\n",
+				prog, bn->sizes[i], word, word_unit);
 			ret = -EINVAL;
 			goto out;
 		}

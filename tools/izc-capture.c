@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"                         or a mask 0x5\n"
 		"  -s, --samples N        frames to capture (default 0: until Ctrl-C)\n"
 		"  -b, --block-size SIZE  bytes per block, e.g. 64K, 1M (default 1M, rounded\n"
-		"                         down to whole frames)\n"
+		"                         down to whole frames and DMA words)\n"
 		"  -n, --blocks N         blocks in flight (default 4)\n"
 		"  -f, --frequency HZ     set sampling_frequency first (0: unpaced, if supported)\n"
 		"  -o, --output FILE      write to FILE instead of stdout\n"
@@ -324,23 +324,35 @@ bad:
 	return -EINVAL;
 }
 
-/* Block size: whole frames, no bigger than the capture needs. */
-static int block_geometry(const struct tool_stream_args *a, size_t frame, size_t *bsize)
+/*
+ * Block size: whole frames (and DMA words, see tool_block_unit()), no
+ * bigger than the capture needs.
+ */
+static int block_geometry(const struct tool_stream_args *a, const struct izc_buffer *buf,
+			  size_t frame, size_t *bsize)
 {
 	unsigned long long bs = a->block_size ? a->block_size : DEFAULT_BLOCK_SIZE;
+	size_t word, unit = tool_block_unit(buf, frame, a->flags, &word);
 
 	if (a->block_size && bs % frame) {
 		fprintf(stderr,
 			"%s: block size %llu is not a multiple of the frame size %zu; "
 			"try -b %llu\n",
-			prog, bs, frame, ((bs / frame) ? (bs / frame) : 1) * frame);
+			prog, bs, frame, ((bs / unit) ? (bs / unit) : 1) * unit);
 		return -EINVAL;
 	}
-	bs = bs / frame * frame;
-	if (!bs)
-		bs = frame;
+	if (a->block_size && bs % unit) {
+		fprintf(stderr,
+			"%s: block size %llu is not a whole number of the DMA's %zu-byte words "
+			"(length_align_bytes), which DMABUF needs; try -b %llu, or --fileio\n",
+			prog, bs, word, ((bs / unit) ? (bs / unit) : 1) * unit);
+		return -EINVAL;
+	}
 	if (!a->block_size && a->samples && a->samples * frame < bs)
 		bs = a->samples * frame;
+	bs = bs / unit * unit;
+	if (!bs)
+		bs = unit;
 	*bsize = (size_t)bs;
 	return 0;
 }
@@ -375,7 +387,7 @@ static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 	}
 	if (ret)
 		goto out;
-	ret = block_geometry(sa, frame, &bsize);
+	ret = block_geometry(sa, buf, frame, &bsize);
 	if (ret) {
 		izc_context_close(ctx);
 		return EXIT_USAGE;

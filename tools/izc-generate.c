@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		"  -c, --channels LIST    channels: all (default), indices 0,2-3, ids voltage0,\n"
 		"                         or a mask 0x5\n"
 		"  -s, --samples N        stop after N frames (default: end of input)\n"
-		"  -b, --block-size SIZE  bytes per block (default 1M, whole frames)\n"
+		"  -b, --block-size SIZE  bytes per block (default 1M, whole frames and\n"
+		"                         DMA words)\n"
 		"  -n, --blocks N         blocks in flight (default 4)\n"
 		"  -f, --frequency HZ     set sampling_frequency first\n"
 		"      --cyclic           load the whole input (up to 256M) into one block that\n"
@@ -382,6 +383,8 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 		bsize = len;
 		nblocks = 1;
 	} else {
+		size_t word, unit = tool_block_unit(buf, frame, sa->flags, &word);
+
 		bsize = sa->block_size ? sa->block_size : DEFAULT_BLOCK_SIZE;
 		if (sa->block_size && bsize % frame) {
 			fprintf(stderr,
@@ -390,7 +393,16 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 			izc_context_close(ctx);
 			return EXIT_USAGE;
 		}
-		bsize = (bsize / frame) ? (bsize / frame) * frame : frame;
+		if (sa->block_size && bsize % unit) {
+			fprintf(stderr,
+				"%s: block size %zu is not a whole number of the DMA's %zu-byte "
+				"words (length_align_bytes), which DMABUF needs; try -b %zu, or "
+				"--fileio\n",
+				prog, bsize, word, ((bsize / unit) ? (bsize / unit) : 1) * unit);
+			izc_context_close(ctx);
+			return EXIT_USAGE;
+		}
+		bsize = (bsize / unit) ? (bsize / unit) * unit : unit;
 	}
 	ret = izc_stream_open(dev, bi, IZC_DIR_OUT, nblocks, bsize, sa->flags, &g.stream);
 	if (ret == 0 && a->cyclic && izc_stream_backend(g.stream) == IZC_BACKEND_FILEIO &&

@@ -75,6 +75,17 @@ static bool fail_prep;
 module_param(fail_prep, bool, 0644);
 MODULE_PARM_DESC(fail_prep, "testing: device_prep_slave_sg fails (returns NULL) while set");
 
+/*
+ * Controllers whose bus is wider than a byte move whole words only: the
+ * length of a transfer must be a multiple of the narrowest width they
+ * advertise, which their clients read from dma_get_slave_caps(). 3 models
+ * a packed 24-bit bus, whose word is not a power of two.
+ */
+static unsigned int bus_width = 1;
+module_param(bus_width, uint, 0444);
+MODULE_PARM_DESC(bus_width,
+		 "testing: narrowest bus word in bytes, 1 (default), 2, 3, 4 or 8; transfer lengths must be multiples of it");
+
 /* A dmaengine provider may lack device_synchronize: its clients must cope. */
 static bool no_synchronize;
 module_param(no_synchronize, bool, 0444);
@@ -246,6 +257,15 @@ izc_sdma_desc_publish(struct izc_sdma_chan *c, struct izc_sdma_desc *d,
 	unsigned long flags;
 
 	if (!used) {
+		kfree(d);
+		return NULL;
+	}
+	/* Segments may split a word, the transfer as a whole may not. */
+	if (d->total % c->sdma->bus_width) {
+		dev_err_ratelimited(c->sdma->dev,
+				    "%s: %zu bytes is not a whole number of %u-byte bus words\n",
+				    dma_chan_name(&c->chan), d->total,
+				    c->sdma->bus_width);
 		kfree(d);
 		return NULL;
 	}
@@ -837,11 +857,19 @@ static void izc_sdma_chan_init(struct izc_sdma *sdma, unsigned int i)
 
 static void izc_sdma_dma_init(struct izc_sdma *sdma)
 {
+	static const enum dma_slave_buswidth all[] = {
+		DMA_SLAVE_BUSWIDTH_1_BYTE, DMA_SLAVE_BUSWIDTH_2_BYTES,
+		DMA_SLAVE_BUSWIDTH_3_BYTES, DMA_SLAVE_BUSWIDTH_4_BYTES,
+		DMA_SLAVE_BUSWIDTH_8_BYTES,
+	};
 	struct dma_device *dma = &sdma->dma;
-	u32 widths = BIT(DMA_SLAVE_BUSWIDTH_1_BYTE) |
-		     BIT(DMA_SLAVE_BUSWIDTH_2_BYTES) |
-		     BIT(DMA_SLAVE_BUSWIDTH_4_BYTES) |
-		     BIT(DMA_SLAVE_BUSWIDTH_8_BYTES);
+	u32 widths = 0;
+	unsigned int i;
+
+	/* The words a bus of bus_width bytes can move: its multiples. */
+	for (i = 0; i < ARRAY_SIZE(all); i++)
+		if (!(all[i] % sdma->bus_width))
+			widths |= BIT(all[i]);
 
 	dma->dev = sdma->dev;
 	INIT_LIST_HEAD(&dma->channels);
@@ -888,6 +916,7 @@ static int izc_sdma_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	sdma->nchans = n;
 	sdma->dev = dev;
+	sdma->bus_width = bus_width;
 	sdma->map = kcalloc(n, sizeof(*sdma->map), GFP_KERNEL);
 	if (!sdma->map) {
 		kfree(sdma);
@@ -912,7 +941,8 @@ static int izc_sdma_probe(struct platform_device *pdev)
 	izc_sdma_instance = sdma;
 	mutex_unlock(&izc_sdma_bind_lock);
 
-	dev_info(dev, "%u channels, DEV_TO_MEM and MEM_TO_DEV\n", n);
+	dev_info(dev, "%u channels, DEV_TO_MEM and MEM_TO_DEV, %u-byte bus\n",
+		 n, sdma->bus_width);
 	return 0;
 }
 
@@ -947,6 +977,19 @@ static int __init izc_sdma_init(void)
 		.dma_mask = DMA_BIT_MASK(64),
 	};
 	int ret;
+
+	switch (bus_width) {
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 8:
+		break;
+	default:
+		pr_err("izc_soft_dma: bus_width=%u: not 1, 2, 3, 4 or 8\n",
+		       bus_width);
+		return -EINVAL;
+	}
 
 	ret = platform_driver_register(&izc_sdma_driver);
 	if (ret)

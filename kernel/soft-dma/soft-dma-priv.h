@@ -170,6 +170,8 @@ struct izc_sdma_chan {
  * @map: the slave map published in @dma.filter; entry i belongs to
  *	channel i and matches nothing while the channel is unbound
  * @debugfs: the controller's debugfs directory
+ * @bus_width: narrowest bus word in bytes (the bus_width parameter at probe);
+ *	transfer lengths are multiples of it
  * @nchans: number of channels
  * @chans: the channels
  */
@@ -178,6 +180,7 @@ struct izc_sdma {
 	struct device *dev;
 	struct dma_slave_map *map;
 	struct dentry *debugfs;
+	unsigned int bus_width;
 	unsigned int nchans;
 	struct izc_sdma_chan chans[] __counted_by(nchans);
 };

@@ -253,7 +253,9 @@ enum izc_backend {
  * Backend: DMABUF unless IZC_STREAM_FILEIO. If the kernel or driver cannot
  * do DMABUF (EPERM: buffer without DMABUF ops; ENODEV; ENOTTY: kernels
  * before 6.11; EINVAL: a buffer ioctl handler without the DMABUF commands,
- * or on 6.11+ an ATTACH the exporter refused, see docs/library.md; ENOENT:
+ * or on 6.11+ an ATTACH the exporter refused, see docs/library.md, or a
+ * block_size that is not a multiple of the buffer's length_align_bytes, the
+ * DMA's bus word, which only DMABUF transfers must respect; ENOENT:
  * no DMA heap or udmabuf device) the stream
  * falls back to fileio, unless IZC_STREAM_NO_FALLBACK, in which case that
  * error is returned. izc_stream_backend() and izc_stream_fallback_reason()

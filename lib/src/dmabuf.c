@@ -134,7 +134,20 @@ void izc_dmabuf_detach_owner(struct izc_stream *s, const struct izc_stream *owne
 static int dmabuf_setup(struct izc_stream *s)
 {
 	bool udmabuf = s->flags & IZC_STREAM_UDMABUF;
+	long long align;
 	int alloc_fd, ret = 0;
+
+	/*
+	 * A DMA moves whole bus words: a DMA buffer says how long in
+	 * length_align_bytes (not always a power of two); a DMABUF transfer
+	 * of any other length fails (EINVAL from ours; upstream leaves it to
+	 * the DMA controller).
+	 * fileio has no such rule (the kernel sizes its own blocks), so
+	 * refuse here, where the stream can still fall back.
+	 */
+	if (!izc_buffer_attr_read_ll(s->buf, "length_align_bytes", &align) && align > 1 &&
+	    s->block_size % (unsigned long long)align)
+		return -EINVAL;
 
 	alloc_fd = open_dev(s, udmabuf ? "udmabuf" : "dma_heap/system");
 	if (alloc_fd < 0)
