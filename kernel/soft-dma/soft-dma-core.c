@@ -197,16 +197,23 @@ izc_sdma_desc_alloc(struct izc_sdma_chan *c, unsigned int nsegs,
 		    enum dma_transfer_direction dir, unsigned long flags)
 {
 	struct device *dev = c->sdma->dev;
-	struct izc_sample_port *port = READ_ONCE(c->port);
+	struct izc_sample_port *port;
 	struct izc_sdma_desc *d;
+	unsigned long irqflags;
+	bool ok;
 
 	if (dir != DMA_DEV_TO_MEM && dir != DMA_MEM_TO_DEV) {
 		dev_err(dev, "%s: direction %d not supported\n",
 			dma_chan_name(&c->chan), dir);
 		return NULL;
 	}
-	if (!port || (dir == DMA_DEV_TO_MEM && !port->ops->fill) ||
-	    (dir == DMA_MEM_TO_DEV && !port->ops->drain)) {
+	/* Under the lock: unregistration clears @port there, then frees it. */
+	spin_lock_irqsave(&c->lock, irqflags);
+	port = c->port;
+	ok = port && (dir == DMA_DEV_TO_MEM ? !!port->ops->fill :
+					       !!port->ops->drain);
+	spin_unlock_irqrestore(&c->lock, irqflags);
+	if (!ok) {
 		dev_err(dev, "%s: no sample port for this direction\n",
 			dma_chan_name(&c->chan));
 		return NULL;
@@ -532,6 +539,17 @@ static int izc_sdma_port_check(struct device *dev, const char *slave_name,
 	return 0;
 }
 
+/* Whether a client has the channel allocated (it has a worker then). */
+static bool izc_sdma_chan_held(struct izc_sdma_chan *c)
+{
+	bool held;
+
+	spin_lock_irq(&c->lock);
+	held = c->thread;
+	spin_unlock_irq(&c->lock);
+	return held;
+}
+
 /**
  * izc_soft_dma_port_register - bind a sample port to a free channel
  * @dev: the converter's device; dma_request_chan() is called with it
@@ -569,7 +587,12 @@ int izc_soft_dma_port_register(struct device *dev, const char *slave_name,
 	for (i = 0; i < sdma->nchans; i++) {
 		c = &sdma->chans[i];
 		if (!c->port) {
-			if (!free)
+			/*
+			 * Not one a client still holds after its port went:
+			 * what it prepared then must never start on another
+			 * converter's stream. Free once the client lets go.
+			 */
+			if (!free && !izc_sdma_chan_held(c))
 				free = c;
 			continue;
 		}

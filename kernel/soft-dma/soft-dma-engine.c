@@ -481,7 +481,7 @@ static bool izc_sdma_step(struct izc_sdma_chan *c, ktime_t *wake)
 	if (d->interrupt)
 		izc_sdma_callback(&d->tx, result,
 				  result == DMA_TRANS_NOERROR ? 0 :
-				  d->total - d->done);
+				  min_t(size_t, d->total - d->done, U32_MAX));
 	if (finished)
 		kfree(d);
 
