@@ -847,7 +847,13 @@ static int izc_queue_disable(struct iio_buffer *buffer,
 	izc_fileio_unpark(queue);
 	if (!izc_queue_is_input(queue))
 		izc_fileio_forget_failures(queue);
-	/* As upstream: a DMABUF may be attached again once disabled. */
+	/*
+	 * As upstream: a DMABUF may be attached again once disabled. The next
+	 * enable follows a request_update(), which sets the mode again: the
+	 * core enables a buffer without one only when another buffer of the
+	 * device comes or goes while it streams, which hardware mode forbids
+	 * (iio_verify_update(): one hardware-mode buffer at a time).
+	 */
 	queue->fileio_mode = false;
 	mutex_unlock(&queue->lock);
 
