@@ -309,7 +309,10 @@ int izc_stream_get_block(const struct izc_stream *stream, unsigned int index,
  * aborts what was queued (aborted blocks dequeue as errors). Fileio input
  * does the same: after a stop, a queued block completes from what the
  * kernel buffer still holds, or dequeues at once as -EINTR (its partial
- * fill dropped), as DMABUF transfers aborted by the disable do.
+ * fill dropped), as DMABUF transfers aborted by the disable do. A block
+ * still partly filled at the next start (a dequeue timed out before the
+ * stop, none came between) dequeues as -EINTR too: its data never spans a
+ * restart.
  */
 int izc_stream_start(struct izc_stream *stream);
 int izc_stream_stop(struct izc_stream *stream);

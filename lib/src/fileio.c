@@ -112,6 +112,7 @@ static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 
 	(void)flags; /* cyclic was refused by the core */
 	b->fill = 0;
+	b->cut = false;
 	if (s->dir == IZC_DIR_IN)
 		return 0;
 	memset((char *)b->mem + bytes, 0, b->size - bytes);
@@ -121,6 +122,23 @@ static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 	if (ret)
 		b->fill = 0; /* not queued; what was written is gone */
 	return ret;
+}
+
+/*
+ * Input: the kernel buffer's data after an enable is a new run, so a block
+ * partly read before the stop cannot be completed from it (its data would
+ * span the gap); it dequeues as aborted instead. Marked before the enable:
+ * even one that fails may have reset the kernel buffer.
+ */
+static int fileio_prestart(struct izc_stream *s)
+{
+	for (struct izc_block *b = s->qhead; s->dir == IZC_DIR_IN && b; b = b->next) {
+		if (b->fill) {
+			b->fill = 0;
+			b->cut = true;
+		}
+	}
+	return 0;
 }
 
 static int fileio_start(struct izc_stream *s)
@@ -163,6 +181,11 @@ static int fileio_complete(struct izc_stream *s, struct izc_block *b, int timeou
 			s->fileio_lost = 0;
 		}
 		return ret;
+	}
+	if (b->cut) {
+		b->cut = false;
+		*status = -EINTR;
+		return 0;
 	}
 	if (s->running) {
 		ret = transfer(s, b, izc_deadline(timeout_ms));
@@ -234,6 +257,7 @@ const struct izc_backend_ops izc_fileio_ops = {
 	.teardown = fileio_teardown,
 	.enqueue = fileio_enqueue,
 	.complete = fileio_complete,
+	.prestart = fileio_prestart,
 	.start = fileio_start,
 	.drain = fileio_drain,
 	.cpu_begin = fileio_cpu_begin,

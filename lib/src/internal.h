@@ -85,6 +85,7 @@ struct izc_block {
 	/* fileio */
 	void *mem;
 	size_t fill; /* fileio: bytes read (input) or written (output) so far */
+	bool cut;    /* fileio input: its fill is from before a restart, -EINTR */
 	/* queue linkage */
 	struct izc_stream *queued_in;
 	struct izc_block *next;

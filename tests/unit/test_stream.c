@@ -409,6 +409,59 @@ out:
 	fake_tree_destroy(&ft);
 }
 
+/*
+ * A block partly read when a timeout ends a dequeue keeps its fill; after a
+ * stop and a start with no dequeue in between, the rest of the kernel
+ * buffer is a new run: the block must not be completed from it and handed
+ * out as one piece of data across the gap, but dequeue as -EINTR, as a
+ * DMABUF block aborted by the disable does.
+ */
+static void fileio_partial_fill_not_across_restart(struct test_ctx *t)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_block *b = NULL;
+	struct izc_device *dev;
+	struct fake_tree ft = {0};
+	int16_t old[8], neu[16];
+	char path[256];
+	void *data;
+	int wfd = -1;
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	snprintf(path, sizeof(path), "%s/iio:device0", ft.dev);
+	REQUIRE_INT(t, mkfifo(path, 0600), 0);
+	REQUIRE_INT(t, open_adc(&ft, &ctx, &dev), 0);
+	REQUIRE_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16, 0, &s), 0);
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	wfd = open(path, O_WRONLY | O_NONBLOCK);
+	REQUIRE_INT(t, wfd >= 0, 1);
+	make_frames(old, 4, 1);
+	make_frames(neu, 8, 1000);
+	CHECK_INT(t, write(wfd, old, 8), 8); /* first run: half a block */
+	CHECK_INT(t, izc_stream_dequeue(s, 20, &b), -ETIMEDOUT);
+	REQUIRE_INT(t, izc_stream_stop(s), 0);
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	CHECK_INT(t, write(wfd, neu, sizeof(neu)), sizeof(neu)); /* second run: two blocks */
+	CHECK_INT(t, izc_stream_dequeue(s, 1000, &b), -EINTR);
+	/* the second run's data starts the next block, in order */
+	REQUIRE_INT(t, izc_stream_dequeue(s, 1000, &b), 0);
+	CHECK_INT(t, izc_block_index(b), 1);
+	REQUIRE_INT(t, izc_block_cpu_begin(b, IZC_ACCESS_READ, &data), 0);
+	CHECK_ARRAY(t, (int16_t *)data, neu, 8);
+	CHECK_INT(t, izc_block_enqueue(b, 0, 0), 0);
+	REQUIRE_INT(t, izc_stream_dequeue(s, 1000, &b), 0);
+	CHECK_INT(t, izc_block_index(b), 0);
+	REQUIRE_INT(t, izc_block_cpu_begin(b, IZC_ACCESS_READ, &data), 0);
+	CHECK_ARRAY(t, (int16_t *)data, neu + 8, 8);
+out:
+	if (wfd >= 0)
+		close(wfd);
+	izc_stream_close(s);
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
 TEST_SUITE(stream_suite, TEST(stream_open_errors), TEST(buffer_settings_restored),
 	   TEST(fileio_input), TEST(fileio_output), TEST(timeout_partial_and_cancel),
-	   TEST(two_streams_two_threads));
+	   TEST(two_streams_two_threads), TEST(fileio_partial_fill_not_across_restart));
