@@ -347,7 +347,9 @@ int izc_stream_dequeue(struct izc_stream *stream, int timeout_ms, struct izc_blo
  * output enqueue, drain, izc_block_wait()) on this stream return
  * -ECANCELED. Safe from any thread and from signal handlers while the stream
  * is open; never during or after izc_stream_close() (see Conventions). One
- * cancel cancels one wait.
+ * cancel cancels one wait. A fileio output enqueue it cuts short after part
+ * of the block was written returns 0 instead (see izc_block_enqueue()) and
+ * leaves the cancel for the next wait.
  */
 int izc_stream_cancel(struct izc_stream *stream);
 
@@ -383,8 +385,14 @@ size_t izc_block_bytes_used(const struct izc_block *block);
  * output writes the data here (a blocking write, cancellable); as the
  * kernel only sends whole blocks through write(), a shorter block is padded
  * with zeros (mid-scale for the signed sample types of DACs) to its full
- * size, where DMABUF sends exactly bytes_used. -EBUSY if the application
- * does not hold the block.
+ * size, where DMABUF sends exactly bytes_used. Once the kernel has taken
+ * any part of a fileio output block, the block is the stream's: if a
+ * cancel or an error ends the write there, the enqueue still returns 0,
+ * the rest of the block is written by the next enqueue, dequeue or drain
+ * (before anything else), and the cancel stays pending for the next wait.
+ * -ECANCELED (or another error) means nothing of the block was written and
+ * the application still holds it. -EBUSY if the application does not hold
+ * the block.
  */
 int izc_block_enqueue(struct izc_block *block, size_t bytes_used, unsigned int flags);
 

@@ -104,7 +104,13 @@ static int transfer(struct izc_stream *s, struct izc_block *b, long long deadlin
 	return 0;
 }
 
-/* Output: a block is written once b->fill reaches b->bytes_used. */
+/*
+ * Output: a block is written whole (b->fill reaches b->size) before the
+ * next one. Blocks ahead of b that are not (an enqueue cut short, below, or
+ * writes at start that failed) are finished first, so that the device gets
+ * the data in queue order; if that fails, nothing of b went and b stays the
+ * application's.
+ */
 static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t bytes,
 			  unsigned int flags)
 {
@@ -118,10 +124,28 @@ static int fileio_enqueue(struct izc_stream *s, struct izc_block *b, size_t byte
 	memset((char *)b->mem + bytes, 0, b->size - bytes);
 	if (!s->running)
 		return 0;
+	for (struct izc_block *q = s->qhead; q; q = q->next) {
+		ret = transfer(s, q, izc_deadline(-1));
+		if (ret)
+			return ret;
+	}
 	ret = transfer(s, b, izc_deadline(-1));
-	if (ret)
-		b->fill = 0; /* not queued; what was written is gone */
-	return ret;
+	if (!ret || !b->fill) {
+		if (ret)
+			b->fill = 0;
+		return ret;
+	}
+	/*
+	 * Part of b is in the kernel's data: handing b back would send that
+	 * part twice when it is enqueued again, or shift everything after it
+	 * if it were dropped. So b is queued (the rest goes with the next
+	 * enqueue, dequeue or drain, which also report a persistent error),
+	 * and a cancel that cut the write short is put back for the caller's
+	 * next wait, which is the one it meant to end.
+	 */
+	if (ret == -ECANCELED)
+		izc_stream_cancel(s);
+	return 0;
 }
 
 /*

@@ -462,6 +462,102 @@ out:
 	fake_tree_destroy(&ft);
 }
 
+static void *cancel_soon(void *arg)
+{
+	struct timespec ts = {0, 50 * 1000000L};
+
+	nanosleep(&ts, NULL);
+	izc_stream_cancel(arg);
+	return NULL;
+}
+
+/* Bytes read from fd until it is empty; *marked counts those equal to mark. */
+static size_t read_all_fd(int fd, int mark, size_t *marked)
+{
+	unsigned char chunk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		total += (size_t)n;
+		for (ssize_t i = 0; i < n; i++)
+			*marked += chunk[i] == mark;
+	}
+	return total;
+}
+
+/*
+ * Fileio output: the kernel takes half a block (write() returns 4096 of
+ * 8192, the next one EAGAIN) and a cancel ends the wait for room. That half
+ * is in the device's data now: the block must stay the stream's and only
+ * its other half go later. Handing it back to the application sent the
+ * first half twice when it was enqueued again (dropping it would shift
+ * everything after it).
+ */
+static void fileio_output_cancel_after_partial_write(struct test_ctx *t)
+{
+	static const unsigned char zeros[4096];
+	struct izc_context *ctx = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_block *b = NULL, *back = NULL;
+	struct izc_device *dev;
+	struct fake_tree ft = {0};
+	size_t total = 0, marked = 0, junk = 0;
+	char path[256], discard[4096];
+	pthread_t th;
+	void *data;
+	int rfd = -1, wfd = -1, ret;
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	snprintf(path, sizeof(path), "%s/iio:device2", ft.dev);
+	REQUIRE_INT(t, mkfifo(path, 0600), 0);
+	REQUIRE_INT(t, izc_context_open(ft.sysfs, ft.dev, &ctx), 0);
+	REQUIRE_INT(t, izc_context_find_device(ctx, "dac0", &dev), 0);
+	REQUIRE_INT(t, izc_stream_open(dev, 0, IZC_DIR_OUT, 1, 8192, IZC_STREAM_FILEIO, &s), 0);
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	wfd = open(path, O_WRONLY | O_NONBLOCK);
+	REQUIRE_INT(t, rfd >= 0 && wfd >= 0, 1);
+	/* the "kernel" full of older data but one page */
+	while (write(wfd, zeros, sizeof(zeros)) == (ssize_t)sizeof(zeros))
+		junk += sizeof(zeros);
+	REQUIRE_INT(t, read(rfd, discard, sizeof(discard)), sizeof(discard));
+	junk -= sizeof(discard);
+
+	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b), 0);
+	REQUIRE_INT(t, izc_block_cpu_begin(b, IZC_ACCESS_WRITE, &data), 0);
+	memset(data, 0x11, 8192);
+	REQUIRE_INT(t, pthread_create(&th, NULL, cancel_soon, s), 0);
+	ret = izc_block_enqueue(b, 0, 0);
+	pthread_join(th, NULL);
+	CHECK_INT(t, ret, 0); /* the stream has it: half of it went */
+	if (!ret) {
+		CHECK_INT(t, izc_block_cpu_begin(b, IZC_ACCESS_WRITE, &data), -EBUSY);
+		/* the cancel was not used up: it ends the next wait */
+		CHECK_INT(t, izc_stream_dequeue(s, 1000, &back), -ECANCELED);
+		total += read_all_fd(rfd, 0x11, &marked);
+		/* room again: the other half goes, and the block comes back */
+		REQUIRE_INT(t, izc_stream_dequeue(s, 1000, &back), 0);
+		CHECK(t, back == b);
+	} else {
+		/* what an application does with a block it still holds */
+		total += read_all_fd(rfd, 0x11, &marked);
+		CHECK_INT(t, izc_block_enqueue(b, 0, 0), 0);
+	}
+	total += read_all_fd(rfd, 0x11, &marked);
+	CHECK_INT(t, marked, 8192);
+	CHECK_INT(t, total, junk + 8192);
+out:
+	if (rfd >= 0)
+		close(rfd);
+	if (wfd >= 0)
+		close(wfd);
+	izc_stream_close(s);
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
 TEST_SUITE(stream_suite, TEST(stream_open_errors), TEST(buffer_settings_restored),
 	   TEST(fileio_input), TEST(fileio_output), TEST(timeout_partial_and_cancel),
-	   TEST(two_streams_two_threads), TEST(fileio_partial_fill_not_across_restart));
+	   TEST(two_streams_two_threads), TEST(fileio_partial_fill_not_across_restart),
+	   TEST(fileio_output_cancel_after_partial_write));
