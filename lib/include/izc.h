@@ -268,7 +268,8 @@ enum izc_backend {
  * buffer 0 is read on the node, keep it open for the stream's life.
  *
  * Errors: -EINVAL (bad arguments, direction not the buffer's, block_size
- * not a multiple of the frame size, no channel enabled), -EBUSY (buffer
+ * not a multiple of the frame size or too large to round up to the page
+ * size, no channel enabled), -EBUSY (buffer
  * enabled or opened elsewhere, or the device node open elsewhere at that
  * moment), -ENODEV (no such buffer), -ENOMEM, or the errno of a failing
  * system call.

@@ -39,14 +39,6 @@ static int open_dev(const struct izc_stream *s, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static size_t page_round(size_t size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	size_t p = page > 0 ? (size_t)page : 4096;
-
-	return (size + p - 1) / p * p;
-}
-
 static int alloc_heap(int heap_fd, size_t size)
 {
 	struct dma_heap_allocation_data req = {
@@ -63,7 +55,7 @@ static int alloc_udmabuf(int udmabuf_fd, size_t size)
 	struct udmabuf_create req = {.flags = UDMABUF_FLAGS_CLOEXEC};
 	int memfd, ret;
 
-	size = page_round(size);
+	size = izc_round_up(size, izc_page_size()); /* izc_stream_open() checked it fits */
 	memfd = memfd_create("izc-block", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (memfd < 0)
 		return -errno;

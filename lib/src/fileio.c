@@ -22,8 +22,6 @@
 
 #include "internal.h"
 
-#define IZC_FILEIO_ALIGN 64
-
 static int fileio_setup(struct izc_stream *s)
 {
 	int fl = fcntl(s->buf_fd, F_GETFL);
@@ -32,8 +30,8 @@ static int fileio_setup(struct izc_stream *s)
 		return -errno;
 	for (unsigned int i = 0; i < s->nblocks; i++) {
 		struct izc_block *b = &s->blocks[i];
-		size_t size =
-			(b->size + IZC_FILEIO_ALIGN - 1) / IZC_FILEIO_ALIGN * IZC_FILEIO_ALIGN;
+		/* aligned_alloc() wants a multiple; izc_stream_open() checked it fits. */
+		size_t size = izc_round_up(b->size, IZC_FILEIO_ALIGN);
 
 		b->mem = aligned_alloc(IZC_FILEIO_ALIGN, size);
 		if (!b->mem)

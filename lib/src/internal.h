@@ -173,6 +173,12 @@ int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms);
  * one of its events; the other entries' revents are left for the caller.
  */
 int izc_stream_poll_many(struct izc_stream *s, struct pollfd *pfd, unsigned int n, int timeout_ms);
+/* Alignment of fileio block memory (a cache line). */
+#define IZC_FILEIO_ALIGN 64
+/* size rounded up to a multiple of align; 0 if that does not fit a size_t. */
+size_t izc_round_up(size_t size, size_t align);
+/* The page size DMABUF sizes are rounded to (4096 if sysconf() cannot tell). */
+size_t izc_page_size(void);
 /* Remaining time until deadline (CLOCK_MONOTONIC ns, < 0: none) as a poll timeout. */
 int izc_timeout_left(long long deadline_ns);
 long long izc_deadline(int timeout_ms);

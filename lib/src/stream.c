@@ -55,6 +55,20 @@ int izc_timeout_left(long long deadline_ns)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+size_t izc_round_up(size_t size, size_t align)
+{
+	if (size > SIZE_MAX - (align - 1))
+		return 0;
+	return (size + align - 1) / align * align;
+}
+
+size_t izc_page_size(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 0 ? (size_t)page : 4096;
+}
+
 int izc_ioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
@@ -343,6 +357,9 @@ IZC_EXPORT int izc_stream_open(struct izc_device *dev, unsigned int buffer_index
 
 	if (!dev || !out || !nblocks || nblocks > IZC_MAX_BLOCKS || !block_size ||
 	    block_size > SIZE_MAX / nblocks || (flags & ~known) ||
+	    /* Either backend's rounding of the block size must not wrap. */
+	    !izc_round_up(block_size, izc_page_size()) ||
+	    !izc_round_up(block_size, IZC_FILEIO_ALIGN) ||
 	    (dir != IZC_DIR_IN && dir != IZC_DIR_OUT) ||
 	    ((flags & IZC_STREAM_FILEIO) && (flags & IZC_STREAM_NO_FALLBACK)))
 		return -EINVAL;

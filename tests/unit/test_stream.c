@@ -56,6 +56,15 @@ static void stream_open_errors(struct test_ctx *t)
 	CHECK_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 0, 16, 0, &s), -EINVAL);
 	CHECK_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 2, 0, 0, &s), -EINVAL);
 	CHECK_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16, 0x100, &s), -EINVAL);
+	/*
+	 * Block sizes (whole frames) whose rounding up to 64 bytes (fileio) or
+	 * to the page size (udmabuf) would wrap around: they once opened with
+	 * 0-byte blocks that a padded enqueue then overran.
+	 */
+	CHECK_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 1, SIZE_MAX - 3, IZC_STREAM_FILEIO, &s),
+		  -EINVAL);
+	CHECK_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 1, SIZE_MAX - 63, 0, &s), -EINVAL);
+	CHECK(t, s == NULL);
 	CHECK_INT(t,
 		  izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16,
 				  IZC_STREAM_FILEIO | IZC_STREAM_NO_FALLBACK, &s),
