@@ -7,12 +7,13 @@
 #include "test.h"
 
 extern const struct test_suite scan_suite, sample_suite, context_suite, stream_suite, null_suite,
-	csv_suite;
+	csv_suite, dmabuf_suite;
 
 int main(void)
 {
 	const struct test_suite *suites[] = {&scan_suite,   &sample_suite, &context_suite,
-					     &stream_suite, &null_suite,   &csv_suite};
+					     &stream_suite, &null_suite,   &csv_suite,
+					     &dmabuf_suite};
 	int passed = 0, failed = 0;
 
 	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
