@@ -409,25 +409,37 @@ static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeou
 		s->dmabuf_wait_first = true;
 	}
 	if (!b->seen_idle) {
+		long long deadline = izc_deadline(timeout_ms);
 		struct pollfd pfd[IZC_POLL_BATCH + 1];
 		struct izc_block *q[IZC_POLL_BATCH] = {b};
 		unsigned int n = 1;
-		int ret;
 
 		while (n < IZC_POLL_BATCH && q[n - 1]->next) {
 			q[n] = q[n - 1]->next;
 			n++;
 		}
-		for (unsigned int i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){.fd = q[i]->dmabuf_fd, .events = POLLOUT};
-		ret = izc_stream_poll_many(s, pfd, n, timeout_ms);
-		if (ret)
-			return ret;
-		for (unsigned int i = 0; i < n; i++)
-			if (pfd[i].revents & POLLOUT)
-				q[i]->seen_idle = true;
-		if (n > 1 && q[1]->seen_idle)
-			s->dmabuf_wait_first = false;
+		for (;;) {
+			int ret;
+
+			for (unsigned int i = 0; i < n; i++)
+				pfd[i] = (struct pollfd){.fd = q[i]->dmabuf_fd, .events = POLLOUT};
+			ret = izc_stream_poll_many(s, pfd, n, izc_timeout_left(deadline));
+			if (ret)
+				return ret;
+			for (unsigned int i = 0; i < n; i++)
+				if (pfd[i].revents & POLLOUT)
+					q[i]->seen_idle = true;
+			if (n > 1 && q[1]->seen_idle)
+				s->dmabuf_wait_first = false;
+			if (b->seen_idle)
+				break;
+			/*
+			 * Only blocks behind the head are done (upstream signals a
+			 * submission its driver refused inside ENQUEUE): they are
+			 * remembered and stay done, so wait for the head alone.
+			 */
+			n = 1;
+		}
 	}
 	b->seen_idle = false;
 	*status = fence_status(b, s, false);

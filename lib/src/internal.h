@@ -170,7 +170,8 @@ int izc_stream_poll(struct izc_stream *s, int fd, short events, int timeout_ms);
 /*
  * poll() pfd[0..n-1] plus the stream's cancel eventfd, which the function
  * puts in pfd[n] (the array has n + 1 entries). Returns 0 once pfd[0] has
- * one of its events; the other entries' revents are left for the caller.
+ * one of its events or any other entry has revents: the caller reads them
+ * (and must not poll an entry that is ready again, which would not wait).
  */
 int izc_stream_poll_many(struct izc_stream *s, struct pollfd *pfd, unsigned int n, int timeout_ms);
 /* Alignment of fileio block memory (a cache line). */

@@ -95,6 +95,13 @@ int izc_stream_poll_many(struct izc_stream *s, struct pollfd *pfd, unsigned int 
 		}
 		if (pfd[0].revents & pfd[0].events)
 			return 0;
+		/*
+		 * Another entry's state does not change by polling again: poll()
+		 * would return at once, forever. The caller decides.
+		 */
+		for (unsigned int i = 1; i < n; i++)
+			if (pfd[i].revents)
+				return 0;
 		if (pfd[n].revents & POLLIN) {
 			uint64_t v;
 

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -305,4 +306,70 @@ out:
 	fake_tree_destroy(&ft);
 }
 
-TEST_SUITE(dmabuf_suite, TEST(dmabuf_fake_basics));
+/* Ends the head's transfer late, so that a dequeue that never returns does. */
+static void *signal_head_later(void *arg)
+{
+	struct timespec ts = {0, 600 * 1000000L};
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	fake_signal(0, 1);
+	return NULL;
+}
+
+static long long thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A block behind the head completes first: upstream buffer-dma signals a
+ * submission its DMA driver refused inside ENQUEUE (which returns 0) while
+ * the head is still in flight. The one poll() over the batch then returns
+ * at once for that block, and must not be repeated (it spun, 100% CPU,
+ * until the head completed or the timeout). Blocks still come out in
+ * queue order.
+ */
+static void dmabuf_no_spin_on_later_block(struct test_ctx *t)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_buffer *buf;
+	struct izc_block *b;
+	struct fake_tree ft = {0};
+	long long cpu;
+	pthread_t th;
+	int ret;
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	REQUIRE_INT(t, get_buffer(&ft, &ctx, "adc0", &buf), 0);
+	s = fake_stream(buf, 2);
+	REQUIRE_INT(t, fk.ndma, 2);
+	fk.dma[1].at_once = -EIO;
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	REQUIRE_INT(t, pthread_create(&th, NULL, signal_head_later, NULL), 0);
+	cpu = thread_cpu_ms();
+	ret = izc_stream_dequeue(s, 300, &b);
+	cpu = thread_cpu_ms() - cpu;
+	pthread_join(th, NULL);
+	/* it spun past its timeout, until the head completed at 600 ms */
+	CHECK_INT(t, ret, -ETIMEDOUT);
+	if (cpu >= 100)
+		printf("# %lld ms of CPU in a 300 ms wait\n", cpu);
+	CHECK(t, cpu < 100);
+	if (ret)
+		REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b), 0);
+	CHECK_INT(t, izc_block_index(b), 0);
+	/* signalled before its export, and after it the head was: -EIO */
+	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EIO);
+out:
+	if (s)
+		fake_stream_close(s);
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
+TEST_SUITE(dmabuf_suite, TEST(dmabuf_fake_basics), TEST(dmabuf_no_spin_on_later_block));
