@@ -314,6 +314,12 @@ int izc_stream_get_block(const struct izc_stream *stream, unsigned int index,
  * still partly filled at the next start (a dequeue timed out before the
  * stop, none came between) dequeues as -EINTR too: its data never spans a
  * restart.
+ * DMABUF blocks queued while stopped are submitted just before the enable.
+ * If the enable fails (its error is returned, the stream stays stopped),
+ * the kernel keeps them in the disabled buffer, and no uapi takes them
+ * back: they dequeue as -ENOBUFS (no wait) and run when a later
+ * izc_stream_start() succeeds. Closing the stream instead leaves them
+ * there until the buffer's next enable (docs/library.md).
  */
 int izc_stream_start(struct izc_stream *stream);
 int izc_stream_stop(struct izc_stream *stream);

@@ -206,6 +206,7 @@ static int dmabuf_submit(struct izc_stream *s, struct izc_block *b, size_t bytes
 
 	if (ret < 0)
 		return ret;
+	b->parked = false;
 	/* s's queue: b is already in it (prestart) or goes to its tail next. */
 	izc_dmabuf_arm_fence(b);
 	return 0;
@@ -217,13 +218,21 @@ static int dmabuf_submit(struct izc_stream *s, struct izc_block *b, size_t bytes
  * it; while it holds such a block it also stays in DMABUF mode, so a later
  * fileio user of the buffer waits forever. Blocks queued on a stopped stream
  * therefore stay here until izc_stream_start(), which submits them just
- * before it enables the buffer (a DAC still starts primed).
+ * before it enables the buffer (a DAC still starts primed; an ADC loses
+ * nothing before its first block).
+ *
+ * If that enable fails, they are in the disabled buffer, which the uapi
+ * cannot take them back from: they stay parked until an enable succeeds
+ * (a later izc_stream_start(), which must not submit them again), and
+ * waiting for them could not end before that, so they dequeue as -ENOBUFS
+ * like blocks not submitted yet.
  */
 static int dmabuf_enqueue(struct izc_stream *s, struct izc_block *b, size_t bytes,
 			  unsigned int flags)
 {
 	if (!s->running) {
 		b->deferred = true;
+		b->parked = false;
 		return 0;
 	}
 	return dmabuf_submit(s, b, bytes, flags);
@@ -240,7 +249,15 @@ static int dmabuf_prestart(struct izc_stream *s)
 		if (ret)
 			return ret;
 		b->deferred = false;
+		b->parked = true; /* until the enable succeeds */
 	}
+	return 0;
+}
+
+static int dmabuf_start(struct izc_stream *s)
+{
+	for (struct izc_block *b = s->qhead; b; b = b->next)
+		b->parked = false;
 	return 0;
 }
 
@@ -396,7 +413,7 @@ int izc_dmabuf_wait(struct izc_stream *s, struct izc_block *b, int timeout_ms)
  */
 static int dmabuf_complete(struct izc_stream *s, struct izc_block *b, int timeout_ms, int *status)
 {
-	if (b->deferred)
+	if (b->deferred || b->parked)
 		return -ENOBUFS; /* waits for izc_stream_start() */
 	/* Only an armed sync file can tell: an arm error waits its turn. */
 	if (!b->seen_idle && !s->dmabuf_wait_first && b->fence_fd >= 0) {
@@ -494,6 +511,7 @@ const struct izc_backend_ops izc_dmabuf_ops = {
 	.teardown = dmabuf_teardown,
 	.enqueue = dmabuf_enqueue,
 	.prestart = dmabuf_prestart,
+	.start = dmabuf_start,
 	.complete = dmabuf_complete,
 	.cpu_begin = dmabuf_cpu_begin,
 	.cpu_end = dmabuf_cpu_end,

@@ -73,6 +73,7 @@ struct izc_block {
 	size_t bytes_used;
 	bool cyclic;   /* queued with IZC_BLOCK_CYCLIC */
 	bool deferred; /* queued on a stopped stream: goes to the kernel at start */
+	bool parked;   /* DMABUF: submitted, but the enable after failed: waits for one */
 	/* DMABUF */
 	int dmabuf_fd;
 	unsigned long long ino;	 /* identity of the DMABUF, for attach caches */

@@ -150,6 +150,7 @@ static void queue_pop(struct izc_stream *s)
 	b->next = NULL;
 	b->queued_in = NULL;
 	b->deferred = false;
+	b->parked = false;
 }
 
 static void queue_unlink(struct izc_stream *s, struct izc_block *b)
@@ -168,6 +169,7 @@ static void queue_unlink(struct izc_stream *s, struct izc_block *b)
 	b->next = NULL;
 	b->queued_in = NULL;
 	b->deferred = false;
+	b->parked = false;
 	b->state = IZC_BLOCK_IDLE;
 }
 

@@ -372,4 +372,55 @@ out:
 	fake_tree_destroy(&ft);
 }
 
-TEST_SUITE(dmabuf_suite, TEST(dmabuf_fake_basics), TEST(dmabuf_no_spin_on_later_block));
+/*
+ * izc_stream_start() submits the blocks queued while stopped, then enables
+ * the buffer; the enable fails (a driver's preenable error). The disabled
+ * kernel buffer keeps those blocks until its next enable, so waiting for
+ * them cannot end: a dequeue must say at once that nothing can complete,
+ * and a later start must run them without submitting them twice.
+ */
+static void dmabuf_enable_fails_after_submit(struct test_ctx *t)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_buffer *buf;
+	struct izc_block *b = NULL, *back;
+	struct fake_tree ft = {0};
+	char enable[512];
+	long long t0;
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	REQUIRE_INT(t, get_buffer(&ft, &ctx, "dac0", &buf), 0);
+	s = fake_stream(buf, 1);
+	REQUIRE_INT(t, fk.ndma, 1);
+	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b), 0);
+	REQUIRE_INT(t, izc_block_enqueue(b, 0, 0), 0);
+	CHECK_INT(t, fk.dma[0].subs, 0); /* not before the start */
+	/* the enable attribute cannot be written */
+	snprintf(enable, sizeof(enable), "%s/iio:device2/buffer0/enable", ft.sysfs);
+	REQUIRE_INT(t, unlink(enable), 0);
+	REQUIRE_INT(t, mkdir(enable, 0755), 0);
+	CHECK_INT(t, izc_stream_start(s), -EISDIR);
+	CHECK_INT(t, fk.dma[0].subs, 1);
+	t0 = mono_ns() / 1000000;
+	CHECK_INT(t, izc_stream_dequeue(s, 200, &back), -ENOBUFS);
+	CHECK(t, mono_ns() / 1000000 - t0 < 100);
+	CHECK_INT(t, izc_stream_drain(s, 200), -ENOBUFS);
+	/* the next enable runs it */
+	REQUIRE_INT(t, rmdir(enable), 0);
+	REQUIRE_INT(t, fake_write(&ft, "iio:device2/buffer0/enable", "0\n"), 0);
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	CHECK_INT(t, fk.dma[0].subs, 1);
+	CHECK_INT(t, izc_stream_dequeue(s, 0, &back), -ETIMEDOUT);
+	fake_signal(0, 1);
+	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &back), 0);
+	CHECK(t, back == b);
+out:
+	if (s)
+		fake_stream_close(s);
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
+TEST_SUITE(dmabuf_suite, TEST(dmabuf_fake_basics), TEST(dmabuf_no_spin_on_later_block),
+	   TEST(dmabuf_enable_fails_after_submit));
