@@ -239,6 +239,7 @@ static int get_buffer_fd(struct izc_stream *s, unsigned int index)
 
 /* ---- relay peers ---- */
 
+/* 1 if p was added to s's peers, 0 if it was there already, or -ENOMEM. */
 static int peer_add(struct izc_stream *s, struct izc_stream *p)
 {
 	for (unsigned int i = 0; i < s->npeers; i++)
@@ -254,7 +255,7 @@ static int peer_add(struct izc_stream *s, struct izc_stream *p)
 		s->peers_cap = cap;
 	}
 	s->peers[s->npeers++] = p;
-	return 0;
+	return 1;
 }
 
 static void peer_remove(struct izc_stream *s, const struct izc_stream *p)
@@ -817,13 +818,22 @@ IZC_EXPORT int izc_block_relay(struct izc_block *b, struct izc_stream *other, si
 			return ret;
 	}
 	if (other != b->stream) {
-		/* Both remember the link, so that either's close can undo it. */
+		/*
+		 * Both remember the link, so that either's close can undo it.
+		 * A link only one side knows would leave the other a dangling
+		 * pointer once the side that does not know closes.
+		 */
 		ret = peer_add(b->stream, other);
-		if (!ret)
+		if (ret >= 0) {
+			int added = ret;
+
 			ret = peer_add(other, b->stream);
-		if (!ret)
+			if (ret < 0 && added)
+				peer_remove(b->stream, other);
+		}
+		if (ret >= 0)
 			ret = izc_dmabuf_attach_cached(other, b);
-		if (ret)
+		if (ret < 0)
 			return ret;
 	}
 	return enqueue_on(other, b, bytes_used, 0);
