@@ -135,7 +135,7 @@ struct izc_stream {
 	int buf_fd;
 	int cancel_fd; /* eventfd */
 	bool running;
-	int last_status;	 /* of the last block completed on this stream: 0 or -errno */
+	int last_status;	 /* of the last block completed, not aborted: 0 or -errno */
 	uint64_t last_signal_ns; /* when that block's fence was signalled, if known */
 	/* DMABUF input: the reader waits for the device, poll() before the fence status */
 	bool dmabuf_wait_first;

@@ -633,6 +633,20 @@ IZC_EXPORT int izc_stream_stop(struct izc_stream *s)
 	return 0;
 }
 
+/*
+ * The outcome of the last block completed, which the DMABUF backend
+ * extrapolates to a block whose fence it could not read (a device that
+ * failed keeps failing). A block a stop aborted (-EINTR: what upstream's
+ * and our DMA buffers put on aborted fences, and fileio's abort) says
+ * nothing about the device: recorded, it would turn the next run's early
+ * completions into -EIO, even after the restart.
+ */
+static void note_status(struct izc_stream *s, int status)
+{
+	if (status != -EINTR)
+		s->last_status = status;
+}
+
 IZC_EXPORT int izc_stream_dequeue(struct izc_stream *s, int timeout_ms, struct izc_block **block)
 {
 	struct izc_block *b;
@@ -663,7 +677,7 @@ IZC_EXPORT int izc_stream_dequeue(struct izc_stream *s, int timeout_ms, struct i
 	if (ret)
 		return ret; /* still queued: timeout, cancel, wait failure */
 	queue_pop(s);
-	s->last_status = status;
+	note_status(s, status);
 	if (status < 0) {
 		/* Aborted or failed: never handed out as data. */
 		b->state = IZC_BLOCK_IDLE;
@@ -693,7 +707,7 @@ IZC_EXPORT int izc_stream_drain(struct izc_stream *s, int timeout_ms)
 		if (ret)
 			return ret;
 		queue_pop(s);
-		s->last_status = status;
+		note_status(s, status);
 		b->state = IZC_BLOCK_IDLE;
 		if (status < 0 && !first)
 			first = status;

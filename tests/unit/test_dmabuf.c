@@ -422,5 +422,46 @@ out:
 	fake_tree_destroy(&ft);
 }
 
+/*
+ * A stop aborts the blocks in flight (-EINTR). After the restart, a block
+ * whose fence was already signalled at its export (the stub: a transfer
+ * done within microseconds) takes the outcome of the last block completed;
+ * the aborted one said nothing about the device and must not turn good
+ * data into -EIO. A real failure still does (a device that fails keeps
+ * failing).
+ */
+static void dmabuf_stop_abort_not_a_device_error(struct test_ctx *t)
+{
+	struct izc_context *ctx = NULL;
+	struct izc_stream *s = NULL;
+	struct izc_buffer *buf;
+	struct izc_block *b;
+	struct fake_tree ft = {0};
+
+	REQUIRE_INT(t, build_tree(&ft), 0);
+	REQUIRE_INT(t, get_buffer(&ft, &ctx, "adc0", &buf), 0);
+	s = fake_stream(buf, 1);
+	REQUIRE_INT(t, fk.ndma, 1);
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	REQUIRE_INT(t, izc_stream_stop(s), 0);
+	fake_abort_all();
+	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EINTR);
+	fk.dma[0].at_once = 1; /* done inside ENQUEUE, fine */
+	REQUIRE_INT(t, izc_stream_start(s), 0);
+	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b), 0);
+	/* a real failure, then an early completion: -EIO as before */
+	REQUIRE_INT(t, izc_block_enqueue(b, 0, 0), 0);
+	fake_signal(0, -EIO);
+	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EIO);
+	fk.dma[0].at_once = 1;
+	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EIO);
+	CHECK_INT(t, fk.dma[0].subs, 4);
+out:
+	if (s)
+		fake_stream_close(s);
+	izc_context_close(ctx);
+	fake_tree_destroy(&ft);
+}
+
 TEST_SUITE(dmabuf_suite, TEST(dmabuf_fake_basics), TEST(dmabuf_no_spin_on_later_block),
-	   TEST(dmabuf_enable_fails_after_submit));
+	   TEST(dmabuf_enable_fails_after_submit), TEST(dmabuf_stop_abort_not_a_device_error));
