@@ -4,7 +4,8 @@
  * which answers IIO_BUFFER_GET_FD_IOCTL with ENOTTY like a pre-5.11 kernel,
  * so streams fall back to fileio on buffer 0 and read()/write() the node.
  * Covers argument checks, backend choice and fallback reason, block
- * ownership, fileio input/output data, timeouts with partial fills,
+ * ownership, fileio input/output data, timeouts with partial fills (also
+ * across a restart), an output enqueue cancelled after a partial write,
  * cancellation from another thread, and two streams on two threads.
  */
 #include <errno.h>
