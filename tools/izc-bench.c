@@ -1096,6 +1096,34 @@ static bool in_path(const char *name)
 	return found;
 }
 
+/* Columns of a datablock row: 1 block size, then these. */
+enum {
+	COL_FILEIO_MIB = 2,
+	COL_DMABUF_MIB,
+	COL_FILEIO_CPU,
+	COL_DMABUF_CPU,
+};
+
+static double column(const struct result *c, int col)
+{
+	switch (col) {
+	case COL_FILEIO_MIB:
+		return c->mib_s[BE_FILEIO];
+	case COL_DMABUF_MIB:
+		return c->mib_s[BE_DMABUF];
+	case COL_FILEIO_CPU:
+		return c->cpu_s_gib[BE_FILEIO];
+	default:
+		return c->cpu_s_gib[BE_DMABUF];
+	}
+}
+
+/* What a log-scale axis can show: failed (-1), zero and NaN values cannot. */
+static bool plottable(double v)
+{
+	return v > 0 && isfinite(v);
+}
+
 /* One gnuplot datablock per (mode, access) at the size sweep's block count. */
 static void plot_data(const struct bench *bn, FILE *g, unsigned int mode, unsigned int access,
 		      unsigned int blocks)
@@ -1106,30 +1134,104 @@ static void plot_data(const struct bench *bn, FILE *g, unsigned int mode, unsign
 
 		if (c->mode != mode || c->access != access || c->blocks != blocks)
 			continue;
-		fprintf(g, "%llu %g %g %g %g\n", c->block_size, c->mib_s[BE_FILEIO],
-			c->mib_s[BE_DMABUF], c->cpu_s_gib[BE_FILEIO], c->cpu_s_gib[BE_DMABUF]);
+		fprintf(g, "%llu", c->block_size);
+		/* NaN: gnuplot leaves the point out (a -1 would make a ratio of 1). */
+		for (int col = COL_FILEIO_MIB; col <= COL_DMABUF_CPU; col++)
+			if (plottable(column(c, col)))
+				fprintf(g, " %.10g", column(c, col));
+			else
+				fprintf(g, " NaN");
+		fputc('\n', g);
 	}
 	fprintf(g, "EOD\n");
 }
 
-static bool have_data(const struct bench *bn, unsigned int mode, unsigned int access,
-		      unsigned int blocks)
+/*
+ * Whether the series num (divided by den, when den is not 0) of (mode,
+ * access) has a point: gnuplot fails a plot command in which no point is
+ * defined ("all points y value undefined!"), so a series or panel without
+ * one is left out.
+ */
+static bool series_ok(const struct bench *bn, unsigned int mode, unsigned int access,
+		      unsigned int blocks, int num, int den)
 {
-	for (unsigned int i = 0; i < bn->nresults; i++)
-		if (bn->results[i].mode == mode && bn->results[i].access == access &&
-		    bn->results[i].blocks == blocks)
+	for (unsigned int i = 0; i < bn->nresults; i++) {
+		const struct result *c = &bn->results[i];
+
+		if (c->mode == mode && c->access == access && c->blocks == blocks &&
+		    plottable(column(c, num)) && (!den || plottable(column(c, den))))
 			return true;
+	}
 	return false;
+}
+
+/* text as the body of a gnuplot '...' string, where a quote is written twice */
+static void gp_single(FILE *g, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p == '\'')
+			fputc('\'', g);
+		fputc(*p, g);
+	}
+}
+
+/*
+ * text as the body of a gnuplot "..." string: \ and " escaped; a control
+ * character would end the command line, so it becomes a space.
+ */
+static void gp_double(FILE *g, const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fputc('\\', g);
+		fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, g);
+	}
+}
+
+/* One "$mode_access using 1:expr ... title '...'" term of a plot command. */
+static void plot_term(FILE *g, const char **sep, unsigned int m, unsigned int a, const char *expr,
+		      const char *style, const char *title)
+{
+	fprintf(g, "%s$%s_%s using 1:%s with linespoints lw 2%s title '%s'", *sep, mode_names[m],
+		access_names[a], expr, style, title);
+	*sep = ", ";
 }
 
 static int plot(const struct bench *bn, const char *file)
 {
-	unsigned int blocks = bn->results[0].blocks;
-	bool have[NMODES][NACCESS];
+	unsigned int blocks, panels = 0, throughput = 0;
+	bool cpu = false, ratios = false;
+	char title[64];
 	const char *sep;
 	FILE *g;
 	int status;
 
+	if (!bn->nresults) {
+		fprintf(stderr, "%s: no case measured, nothing to plot\n", prog);
+		return -EINVAL;
+	}
+	blocks = bn->results[0].blocks;
+	/* Only panels with a point: any subset of modes, accesses and failures plots. */
+	for (unsigned int m = 0; m < NMODES; m++)
+		for (unsigned int a = 0; a < NACCESS; a++) {
+			if (series_ok(bn, m, a, blocks, COL_FILEIO_MIB, 0) ||
+			    series_ok(bn, m, a, blocks, COL_DMABUF_MIB, 0))
+				throughput |= 1u << m;
+			cpu = cpu || series_ok(bn, m, a, blocks, COL_FILEIO_CPU, 0) ||
+			      series_ok(bn, m, a, blocks, COL_DMABUF_CPU, 0);
+			ratios = ratios ||
+				 series_ok(bn, m, a, blocks, COL_DMABUF_MIB, COL_FILEIO_MIB) ||
+				 (m == MODE_TOUCH &&
+				  series_ok(bn, m, a, blocks, COL_DMABUF_CPU, COL_FILEIO_CPU));
+		}
+	panels = (unsigned int)__builtin_popcount(throughput) + cpu + ratios;
+	if (!panels) {
+		fprintf(stderr,
+			"%s: no case at %u blocks has a result for either backend, nothing to "
+			"plot\n",
+			prog, blocks);
+		return -EINVAL;
+	}
 	if (!in_path("gnuplot")) {
 		fprintf(stderr,
 			"%s: gnuplot not found in PATH; install it (Debian: apt install "
@@ -1143,17 +1245,22 @@ static int plot(const struct bench *bn, const char *file)
 		return -errno;
 	}
 	for (unsigned int m = 0; m < NMODES; m++)
-		for (unsigned int a = 0; a < NACCESS; a++) {
-			have[m][a] = have_data(bn, m, a, blocks);
-			if (have[m][a])
-				plot_data(bn, g, m, a, blocks);
-		}
-	fprintf(g, "set terminal pngcairo noenhanced size 1400,1000 font 'sans,10'\n");
-	fprintf(g, "set output '%s'\n", file);
+		for (unsigned int a = 0; a < NACCESS; a++)
+			plot_data(bn, g, m, a, blocks);
+	fprintf(g, "set terminal pngcairo noenhanced size %u,%u font 'sans,10'\n",
+		panels > 1 ? 1400u : 700u, (panels + 1) / 2 * 500);
+	fprintf(g, "set output '");
+	gp_single(g, file);
 	fprintf(g,
-		"set multiplot layout 2,2 title \"izc-bench: fileio vs DMABUF capture, %u "
-		"blocks; %s; %s; %s\"\n",
-		blocks, bn->kernel, bn->machine ? bn->machine : bn->cpu, bn->date);
+		"'\nset multiplot layout %u,%u title \"izc-bench: fileio vs DMABUF capture, %u "
+		"blocks; ",
+		(panels + 1) / 2, panels > 1 ? 2u : 1u, blocks);
+	gp_double(g, bn->kernel);
+	fprintf(g, "; ");
+	gp_double(g, bn->machine ? bn->machine : bn->cpu);
+	fprintf(g, "; ");
+	gp_double(g, bn->date);
+	fprintf(g, "\"\n");
 	fprintf(g, "set logscale x 2\nset grid\nset key top left\nset xlabel 'block size'\nset "
 		   "offsets graph 0.03, graph 0.03, 0, 0\n");
 	fprintf(g, "set xtics (");
@@ -1172,56 +1279,61 @@ static int plot(const struct bench *bn, const char *file)
 	fprintf(g, ")\n");
 	fprintf(g, "set logscale y\nset ylabel 'MiB/s'\n");
 	for (unsigned int m = 0; m < NMODES; m++) {
+		if (!(throughput & (1u << m)))
+			continue;
 		fprintf(g, "set title 'Throughput, %s DMA%s'\nplot ", mode_names[m],
 			m == MODE_NULL ? " (DMA costs no CPU)" : " (DMA writes every sample)");
 		sep = "";
 		for (unsigned int a = 0; a < NACCESS; a++) {
-			if (!have[m][a])
-				continue;
-			fprintf(g,
-				"%s$%s_%s using 1:2 with linespoints lw 2 title 'fileio, %s', "
-				"$%s_%s using 1:3 with linespoints lw 2 title 'DMABUF, %s'",
-				sep, mode_names[m], access_names[a], access_names[a], mode_names[m],
-				access_names[a], access_names[a]);
-			sep = ", ";
+			snprintf(title, sizeof(title), "fileio, %s", access_names[a]);
+			if (series_ok(bn, m, a, blocks, COL_FILEIO_MIB, 0))
+				plot_term(g, &sep, m, a, "2", "", title);
+			snprintf(title, sizeof(title), "DMABUF, %s", access_names[a]);
+			if (series_ok(bn, m, a, blocks, COL_DMABUF_MIB, 0))
+				plot_term(g, &sep, m, a, "3", "", title);
 		}
-		fprintf(g, "%s\n", *sep ? "" : "NaN notitle");
+		fprintf(g, "\n");
 	}
-	fprintf(g, "set title 'Reader CPU per GiB'\nset ylabel 'CPU s/GiB (user + system)'\nplot ");
-	sep = "";
-	for (unsigned int m = 0; m < NMODES; m++)
-		for (unsigned int a = 0; a < NACCESS; a++) {
-			if (!have[m][a])
-				continue;
-			fprintf(g,
-				"%s$%s_%s using 1:4 with linespoints lw 2 title 'fileio, %s, %s', "
-				"$%s_%s using 1:5 with linespoints lw 2 title 'DMABUF, %s, %s'",
-				sep, mode_names[m], access_names[a], mode_names[m], access_names[a],
-				mode_names[m], access_names[a], mode_names[m], access_names[a]);
-			sep = ", ";
-		}
-	fprintf(g, "%s\n", *sep ? "" : "NaN notitle");
-	fprintf(g, "set title 'DMABUF / fileio (speed: higher is better; CPU: lower is better)'\n"
-		   "set ylabel 'ratio'\n");
-	fprintf(g, "plot 4 with lines dt 2 lc 'gray' title 'speed target 4x (null, 1M)', "
-		   "0.5 with lines dt 3 lc 'gray' title 'CPU target 1/2 (touch)', 1 with lines lc "
-		   "'black' notitle");
-	for (unsigned int m = 0; m < NMODES; m++)
-		for (unsigned int a = 0; a < NACCESS; a++) {
-			if (!have[m][a])
-				continue;
-			fprintf(g,
-				", $%s_%s using 1:($3/$2) with linespoints lw 2 title 'speed, %s, "
-				"%s'",
-				mode_names[m], access_names[a], mode_names[m], access_names[a]);
-			if (m == MODE_TOUCH)
-				fprintf(g,
-					", $%s_%s using 1:($5/$4) with linespoints lw 2 dt 4 title "
-					"'CPU, %s, %s'",
-					mode_names[m], access_names[a], mode_names[m],
-					access_names[a]);
-		}
-	fprintf(g, "\nunset multiplot\n");
+	if (cpu) {
+		fprintf(g, "set title 'Reader CPU per GiB'\nset ylabel 'CPU s/GiB (user + "
+			   "system)'\nplot ");
+		sep = "";
+		for (unsigned int m = 0; m < NMODES; m++)
+			for (unsigned int a = 0; a < NACCESS; a++) {
+				snprintf(title, sizeof(title), "fileio, %s, %s", mode_names[m],
+					 access_names[a]);
+				if (series_ok(bn, m, a, blocks, COL_FILEIO_CPU, 0))
+					plot_term(g, &sep, m, a, "4", "", title);
+				snprintf(title, sizeof(title), "DMABUF, %s, %s", mode_names[m],
+					 access_names[a]);
+				if (series_ok(bn, m, a, blocks, COL_DMABUF_CPU, 0))
+					plot_term(g, &sep, m, a, "5", "", title);
+			}
+		fprintf(g, "\n");
+	}
+	if (ratios) {
+		fprintf(g, "set title 'DMABUF / fileio (speed: higher is better; CPU: lower is "
+			   "better)'\nset ylabel 'ratio'\n");
+		/* The target lines span the x range the data series give the panel. */
+		fprintf(g, "plot 4 with lines dt 2 lc 'gray' title 'speed target 4x (null, 1M)', "
+			   "0.5 with lines dt 3 lc 'gray' title 'CPU target 1/2 (touch)', 1 with "
+			   "lines lc 'black' notitle");
+		sep = ", ";
+		for (unsigned int m = 0; m < NMODES; m++)
+			for (unsigned int a = 0; a < NACCESS; a++) {
+				snprintf(title, sizeof(title), "speed, %s, %s", mode_names[m],
+					 access_names[a]);
+				if (series_ok(bn, m, a, blocks, COL_DMABUF_MIB, COL_FILEIO_MIB))
+					plot_term(g, &sep, m, a, "($3/$2)", "", title);
+				snprintf(title, sizeof(title), "CPU, %s, %s", mode_names[m],
+					 access_names[a]);
+				if (m == MODE_TOUCH &&
+				    series_ok(bn, m, a, blocks, COL_DMABUF_CPU, COL_FILEIO_CPU))
+					plot_term(g, &sep, m, a, "($5/$4)", " dt 4", title);
+			}
+		fprintf(g, "\n");
+	}
+	fprintf(g, "unset multiplot\n");
 	status = pclose(g);
 	if (status) {
 		fprintf(stderr, "%s: gnuplot failed (status %d)\n", prog, status);
