@@ -287,7 +287,8 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 			char *end;
 
 			bn->max_seconds = strtod(optarg, &end);
-			if (*end || !(bn->max_seconds > 0))
+			/* inf would never stop a run, and JSON has no number for it */
+			if (*end || !(bn->max_seconds > 0) || !isfinite(bn->max_seconds))
 				goto bad;
 			break;
 		}
@@ -747,7 +748,7 @@ static double ratio(double a, double b)
 
 static void fmt_num(char *buf, size_t len, double v, int prec)
 {
-	if (v < 0 || isnan(v))
+	if (v < 0 || !isfinite(v))
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%.*f", prec, v);
@@ -755,15 +756,18 @@ static void fmt_num(char *buf, size_t len, double v, int prec)
 
 static void print_table(const struct bench *bn, FILE *f)
 {
+	char max_s[16];
+
+	fmt_num(max_s, sizeof(max_s), bn->max_seconds, 1);
 	fprintf(f, "izc-bench: %s\n", bn->devdesc);
 	fprintf(f, "kernel: %s; machine: %s; date: %s\n", bn->kernel,
 		bn->machine ? bn->machine : bn->cpu, bn->date);
 	fprintf(f,
 		"method: both backends get the same target bytes per case (bytes); a run stops "
-		"early after %.1f s (MiB measd: fewest of the runs, fileio/DMABUF); one warm-up "
+		"early after %s s (MiB measd: fewest of the runs, fileio/DMABUF); one warm-up "
 		"pass over all blocks, a restart, the clock from its first completion; %u rep%s "
 		"(median); backends alternated\n",
-		bn->max_seconds, bn->reps, bn->reps > 1 ? "s" : "");
+		isnan(bn->max_seconds) ? "?" : max_s, bn->reps, bn->reps > 1 ? "s" : "");
 	fprintf(f, "access: api = get and give back each block (fileio: read() copy; DMABUF: no "
 		   "CPU access); sum = api + 64-bit sum of every byte (DMABUF: inside SYNC "
 		   "begin/end)\n\n");
@@ -907,9 +911,10 @@ static void print_targets(const struct bench *bn, FILE *f)
 	}
 }
 
+/* Not measured (< 0) or not finite: null, as JSON has no NaN or infinity. */
 static void json_num(FILE *f, const char *key, double v, bool comma)
 {
-	if (v < 0 || isnan(v))
+	if (v < 0 || !isfinite(v))
 		fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
 	else
 		fprintf(f, "\"%s\": %.10g%s", key, v, comma ? ", " : "");
@@ -939,7 +944,9 @@ static void write_json(const struct bench *bn, FILE *f)
 	json_text(f, "machine", bn->machine ? bn->machine : bn->cpu);
 	json_text(f, "date", bn->date);
 	fprintf(f, "  \"reps\": %u,\n", bn->reps);
-	fprintf(f, "  \"max_seconds\": %g,\n", bn->max_seconds);
+	fprintf(f, "  ");
+	json_num(f, "max_seconds", bn->max_seconds, false);
+	fprintf(f, ",\n");
 	fprintf(f, "  \"units\": {\"throughput\": \"MiB/s\", \"cpu\": \"reader CPU seconds (user + "
 		   "system) per GiB\"},\n");
 	fprintf(f, "  \"cases\": [\n");
@@ -991,16 +998,27 @@ static void json_string(const char *text, const char *key, char *out, size_t len
 	out[n] = '\0';
 }
 
+/* A number of a case line; -1 (not measured) for null, a missing key or a non-finite value. */
 static double json_value(const char *line, const char *key)
 {
 	char pat[64];
 	const char *p;
+	double v;
 
 	snprintf(pat, sizeof(pat), "\"%s\": ", key);
 	p = strstr(line, pat);
 	if (!p || !strncmp(p + strlen(pat), "null", 4))
 		return -1;
-	return strtod(p + strlen(pat), NULL);
+	v = strtod(p + strlen(pat), NULL);
+	return isfinite(v) ? v : -1;
+}
+
+/* A byte count of a case line: 0 when it is not a count (also -1 from json_value()). */
+static unsigned long long json_count(const char *line, const char *key)
+{
+	double v = json_value(line, key);
+
+	return v >= 0 && v < 0x1p64 ? (unsigned long long)v : 0;
 }
 
 /* Reads back what write_json() wrote (one case per line). */
@@ -1049,10 +1067,8 @@ static int read_json(struct bench *bn, const char *path)
 		c->mib_s[BE_DMABUF] = json_value(line, "dmabuf_mib_s");
 		c->cpu_s_gib[BE_FILEIO] = json_value(line, "fileio_cpu_s_per_gib");
 		c->cpu_s_gib[BE_DMABUF] = json_value(line, "dmabuf_cpu_s_per_gib");
-		c->measured[BE_FILEIO] =
-			(unsigned long long)json_value(line, "fileio_bytes_measured");
-		c->measured[BE_DMABUF] =
-			(unsigned long long)json_value(line, "dmabuf_bytes_measured");
+		c->measured[BE_FILEIO] = json_count(line, "fileio_bytes_measured");
+		c->measured[BE_DMABUF] = json_count(line, "dmabuf_bytes_measured");
 		bn->nresults++;
 	}
 	fclose(f);
@@ -1065,7 +1081,10 @@ static int read_json(struct bench *bn, const char *path)
 
 		bn->reps = r ? (unsigned int)atoi(r + 8) : 1;
 		r = strstr(head, "\"max_seconds\": ");
-		bn->max_seconds = r ? strtod(r + 15, NULL) : 0;
+		/* Unknown (missing, null or not a finite time): NAN, '?' in the table. */
+		bn->max_seconds = r ? strtod(r + 15, NULL) : NAN;
+		if (!(bn->max_seconds > 0) || !isfinite(bn->max_seconds))
+			bn->max_seconds = NAN;
 	}
 	if (!bn->nresults) {
 		fprintf(stderr, "%s: no cases in %s\n", prog, path);
