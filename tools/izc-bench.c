@@ -272,9 +272,13 @@ static int parse_args(int argc, char **argv, struct bench *bn)
 			bn->udmabuf = true;
 			break;
 		case OPT_JSON:
+			if (optarg && !*optarg)
+				goto bad;
 			bn->json = optarg ? optarg : "-";
 			break;
 		case OPT_PLOT:
+			if (!*optarg)
+				goto bad;
 			bn->plot = optarg;
 			break;
 		case OPT_FROM_JSON:
@@ -920,17 +924,57 @@ static void json_num(FILE *f, const char *key, double v, bool comma)
 		fprintf(f, "\"%s\": %.10g%s", key, v, comma ? ", " : "");
 }
 
-/* "key": "text", with text escaped as JSON requires. */
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if there is none. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * "key": "text", with text escaped as JSON requires. UTF-8 passes through;
+ * a byte that is not part of it (a Latin-1 --machine, a name cut short) is
+ * written as \u00XX, which --from-json reads back as that byte.
+ */
 static void json_text(FILE *f, const char *key, const char *text)
 {
 	fprintf(f, "  \"%s\": \"", key);
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)text; *p;) {
+		size_t n = utf8_len(p);
+
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || !n)
 			fprintf(f, "\\u%04x", *p);
 		else
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
 	}
 	fprintf(f, "\",\n");
 }
@@ -1363,6 +1407,28 @@ static int plot(const struct bench *bn, const char *file)
 
 static int bench_main(int argc, char **argv, struct bench *bn);
 
+/*
+ * Flush f (and close it unless it is stdout); a write that failed on the
+ * way (ENOSPC, EPIPE, EIO) is said. Returns 0 or -EIO.
+ */
+static int finish_output(FILE *f, const char *name)
+{
+	bool failed = ferror(f);
+	int err = 0;
+
+	if (fflush(f))
+		err = errno;
+	if (f != stdout && fclose(f) && !err)
+		err = errno;
+	if (!failed && !err)
+		return 0;
+	fprintf(stderr,
+		"%s: cannot write the results to %s: %s; free some space or keep its reader "
+		"open, and run again\n",
+		prog, name, err ? strerror(err) : "write error");
+	return -EIO;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench *bn = calloc(1, sizeof(*bn));
@@ -1379,9 +1445,9 @@ int main(int argc, char **argv)
 
 static int bench_main(int argc, char **argv, struct bench *bn)
 {
-	bool json_stdout, interrupted = false;
+	int ret, status = EXIT_OK;
 	FILE *jf = NULL;
-	int ret;
+	bool json_stdout;
 
 	bn->default_count = 4;
 	bn->count_sweep_size = 1 << 20;
@@ -1409,42 +1475,59 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 		ret = read_json(bn, bn->from_json);
 		if (ret)
 			return EXIT_ERROR;
-	} else {
+	}
+	/*
+	 * A path that cannot be written fails now, not after a run of minutes;
+	 * after read_json(), so that --json=FILE may rewrite the --from-json FILE.
+	 */
+	if (bn->json && !json_stdout) {
+		jf = fopen(bn->json, "we");
+		if (!jf) {
+			fprintf(stderr, "%s: cannot create %s: %s; give --json a writable path\n",
+				prog, bn->json, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (!bn->from_json) {
 		describe_machine(bn);
 		ret = tool_signals_start(&bn->sig);
 		if (ret) {
 			fprintf(stderr, "%s: cannot set up signal handling: %s\n", prog,
 				strerror(-ret));
-			return EXIT_ERROR;
+			status = EXIT_ERROR;
+			goto out;
 		}
 		ret = run_all(bn);
 		tool_signals_finish(&bn->sig);
 		/* Interrupted: what was measured is still reported, the exit says so. */
-		if (ret && ret != -ECANCELED)
-			return EXIT_ERROR;
-		interrupted = ret == -ECANCELED;
+		if (ret && ret != -ECANCELED) {
+			status = EXIT_ERROR;
+			goto out;
+		}
+		if (ret == -ECANCELED)
+			status = EXIT_ERROR;
 	}
 	if (!json_stdout) {
 		print_table(bn, stdout);
 		print_targets(bn, stdout);
 	}
-	if (bn->json) {
-		jf = json_stdout ? stdout : fopen(bn->json, "we");
-		if (!jf) {
-			fprintf(stderr, "%s: cannot create %s: %s\n", prog, bn->json,
-				strerror(errno));
-			return EXIT_ERROR;
-		}
-		write_json(bn, jf);
-		if (!json_stdout && fclose(jf)) {
-			fprintf(stderr, "%s: %s: %s\n", prog, bn->json, strerror(errno));
-			return EXIT_ERROR;
-		}
+	if (bn->json)
+		write_json(bn, json_stdout ? stdout : jf);
+	if (jf) {
+		if (finish_output(jf, bn->json))
+			status = EXIT_ERROR;
+		jf = NULL;
 	}
+	/* A full disk or a closed pipe must not pass for a report. */
+	if (finish_output(stdout, "stdout"))
+		status = EXIT_ERROR;
 	if (bn->checksum_sink == 1)
 		fprintf(stderr, "%s: checksum %llu\n", prog,
 			bn->checksum_sink); /* keeps the sums */
 	if (bn->plot && plot(bn, bn->plot))
-		return EXIT_ERROR;
-	return interrupted ? EXIT_ERROR : EXIT_OK;
+		status = EXIT_ERROR;
+out:
+	if (jf)
+		fclose(jf);
+	return status;
 }
