@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		switch (opt) {
 		case 't':
 			a->duration = strtod(optarg, &end);
-			if (*end || a->duration <= 0)
+			/* NaN would compare false both ways: a run without end, or none */
+			if (*end || !(a->duration > 0) || !isfinite(a->duration))
 				goto bad;
 			break;
 		case 'q':
@@ -147,43 +149,63 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* The whole input, up to MAX_CYCLIC bytes, rounded down to whole frames. */
+/*
+ * The input up to max_frames frames (0: all of it), at most MAX_CYCLIC
+ * bytes, rounded down to whole frames. Prints what went wrong.
+ */
 static int slurp(int fd, size_t frame, unsigned long long max_frames, char **data, size_t *len)
 {
-	size_t cap = 1 << 20, got = 0;
-	char *buf = malloc(cap);
+	size_t limit = MAX_CYCLIC, cap = 0, got = 0;
+	bool capped = true; /* more input than limit is an error, not the -s end */
+	char *buf = NULL, extra;
+	ssize_t n;
 
-	while (buf) {
-		size_t asked;
-		ssize_t n;
-
+	if (max_frames && max_frames <= MAX_CYCLIC / frame) {
+		limit = (size_t)(max_frames * frame);
+		capped = false;
+	}
+	do {
 		if (got == cap) {
-			char *tmp = cap >= MAX_CYCLIC ? NULL : realloc(buf, cap * 2);
+			size_t want = cap ? cap * 2 : 1u << 20;
+			char *tmp = realloc(buf, want < limit ? want : limit);
 
 			if (!tmp) {
 				free(buf);
-				fprintf(stderr, "%s: cyclic input larger than %llu MiB\n", prog,
-					MAX_CYCLIC >> 20);
-				return -EFBIG;
+				fprintf(stderr,
+					"%s: out of memory for a cyclic block of %zu bytes; use -s "
+					"to "
+					"load less of the input\n",
+					prog, want < limit ? want : limit);
+				return -ENOMEM;
 			}
 			buf = tmp;
-			cap *= 2;
+			cap = want < limit ? want : limit;
 		}
-		asked = cap - got;
-		n = read_full(fd, buf + got, asked);
+		n = read_full(fd, buf + got, cap - got);
 		if (n < 0) {
 			free(buf);
+			fprintf(stderr, "%s: read: %s\n", prog, strerror((int)-n));
 			return (int)n;
 		}
 		got += (size_t)n;
-		if ((size_t)n < asked)
-			break; /* end of input */
+	} while (got == cap && got < limit);
+	/* Exactly MAX_CYCLIC bytes is allowed: only a byte after them is too many. */
+	if (capped && got == limit) {
+		n = read_full(fd, &extra, 1);
+		if (n) {
+			free(buf);
+			if (n < 0)
+				fprintf(stderr, "%s: read: %s\n", prog, strerror((int)-n));
+			else
+				fprintf(stderr,
+					"%s: cyclic input larger than %llu MiB; use -s to load "
+					"only "
+					"its first frames\n",
+					prog, MAX_CYCLIC >> 20);
+			return n < 0 ? (int)n : -EFBIG;
+		}
 	}
-	if (!buf)
-		return -ENOMEM;
 	got -= got % frame;
-	if (max_frames && got > max_frames * frame)
-		got = (size_t)(max_frames * frame);
 	*data = buf;
 	*len = got;
 	return 0;
@@ -240,6 +262,12 @@ static int stream_file(struct gen *g, int fd, unsigned long long max_frames)
 		void *data;
 
 		ret = next_block(g, &b);
+		if (ret && ret != -ECANCELED)
+			fprintf(stderr,
+				"%s: the device failed a block (%s): its frames were not sent; "
+				"stopped "
+				"after %llu frames queued\n",
+				prog, strerror(-ret), g->frames);
 		if (ret)
 			break;
 		if (inflight[izc_block_index(b)]) {
@@ -250,8 +278,11 @@ static int stream_file(struct gen *g, int fd, unsigned long long max_frames)
 		if (max_frames && want > (max_frames - g->frames) * frame)
 			want = (size_t)((max_frames - g->frames) * frame);
 		ret = izc_block_cpu_begin(b, IZC_ACCESS_WRITE, &data);
-		if (ret)
+		if (ret) {
+			fprintf(stderr, "%s: cannot get CPU access to a block to fill it: %s\n",
+				prog, strerror(-ret));
 			break;
+		}
 		n = read_full(fd, data, want);
 		izc_block_cpu_end(b);
 		if (n < 0) {
@@ -322,11 +353,19 @@ static int cyclic(struct gen *g, const char *data, size_t len, double duration)
 			ret = 0;
 			continue;
 		}
-		if (ret)
+		if (ret) {
+			fprintf(stderr,
+				"%s: the device failed a block (%s): the repetition stopped after "
+				"%.2f s\n",
+				prog, strerror(-ret), tool_now() - t0);
 			break;
+		}
 		ret = izc_block_cpu_begin(b, IZC_ACCESS_WRITE, &p);
-		if (ret)
+		if (ret) {
+			fprintf(stderr, "%s: cannot get CPU access to the block to fill it: %s\n",
+				prog, strerror(-ret));
 			break;
+		}
 		memcpy(p, data, len);
 		izc_block_cpu_end(b);
 		ret = izc_block_enqueue(b, len, dmabuf ? IZC_BLOCK_CYCLIC : 0);

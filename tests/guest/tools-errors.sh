@@ -11,9 +11,12 @@
 #    device gives up after 100 ms of waiting, not 500 ms;
 #  - a block the DMA fails (the soft DMA's fail_transfers) stops the capture
 #    with exit 1 and says the samples are lost, for both backends; nothing
-#    of the failed block is written.
+#    of the failed block is written;
+#  - izc-generate: --cyclic -s N loads N frames of an endless input (it read
+#    256 MiB and failed with EFBIG), a block the DAC's DMA fails stops it with
+#    exit 1 and says so (it exited 1 without a word).
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
@@ -71,3 +74,19 @@ for backend in dmabuf fileio; do
 		"$backend: a failed first block stops the capture (exit $rc), samples lost said, nothing written"
 	echo 0 >/sys/module/izc_soft_dma/parameters/fail_transfers
 done
+
+# izc-generate on an unpaced DAC (4 x s16, 8-byte frames).
+insmod /lib/izc/izc_sim_dac.ko sampling_frequency=0
+timeout 20 izc-generate -d izc-sim-dac --dmabuf --cyclic -s 1000 -t 0.2 /dev/zero 2>/tmp/err
+rc=$?
+check '[ $rc = 0 ] && grep -q "1000 frames loaded for repetition" /tmp/err' \
+	"izc-generate --cyclic -s 1000 /dev/zero: 1000 frames loaded, exit $rc"
+# 16 blocks of 512 frames, 4 in flight: the 5th block is the first
+# completion, the one failed.
+echo 1 >/sys/module/izc_soft_dma/parameters/fail_transfers
+timeout 20 izc-generate -d izc-sim-dac --dmabuf -b 4096 -s 8192 /dev/zero 2>/tmp/err
+rc=$?
+check '[ $rc = 1 ] &&
+	grep -q "the device failed a block (Input/output error): its frames were not sent; stopped after [0-9]* frames queued" /tmp/err' \
+	"izc-generate: a block the DMA fails is said, exit $rc"
+echo 0 >/sys/module/izc_soft_dma/parameters/fail_transfers
