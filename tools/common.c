@@ -397,16 +397,11 @@ double tool_now(void)
 static void *signal_thread(void *arg)
 {
 	struct tool_signals *sig = arg;
-	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
 	for (;;) {
 		int signo;
 
-		if (sigwait(&set, &signo))
+		if (sigwait(&sig->set, &signo))
 			continue;
 		if (atomic_load(&sig->finish))
 			return NULL;
@@ -420,9 +415,24 @@ static void *signal_thread(void *arg)
 	}
 }
 
+void tool_stop_signals(sigset_t *set)
+{
+	struct sigaction old;
+
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	/*
+	 * A closed terminal must not kill a tool before it puts the device
+	 * back; but under nohup (SIGHUP ignored) it must not stop it either, and
+	 * a blocked signal is queued even when ignored, so that one stays out.
+	 */
+	if (sigaction(SIGHUP, NULL, &old) || old.sa_handler != SIG_IGN)
+		sigaddset(set, SIGHUP);
+}
+
 int tool_signals_start(struct tool_signals *sig)
 {
-	sigset_t set;
 	int ret;
 
 	atomic_init(&sig->stop, false);
@@ -430,11 +440,9 @@ int tool_signals_start(struct tool_signals *sig)
 	sig->stream = NULL;
 	pthread_mutex_init(&sig->lock, NULL);
 	sig->running = false;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	ret = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	tool_stop_signals(&sig->set);
+	sigaddset(&sig->set, SIGUSR1);
+	ret = pthread_sigmask(SIG_BLOCK, &sig->set, NULL);
 	if (ret)
 		return -ret;
 	ret = pthread_create(&sig->thread, NULL, signal_thread, sig);

@@ -9,6 +9,7 @@
 #define IZC_TOOLS_COMMON_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -113,13 +114,20 @@ const char *tool_stream_error_hint(const struct izc_device *dev, int err);
 double tool_now(void);
 
 /*
- * SIGINT/SIGTERM handling without global state: the signals are blocked in
- * every thread and one thread waits for them, sets stop and cancels the
- * stream the tool is waiting on. Call tool_signals_start() before any
- * other thread exists.
+ * The signals that stop a tool cleanly: SIGINT, SIGTERM, and SIGHUP unless
+ * it is ignored (nohup).
+ */
+void tool_stop_signals(sigset_t *set);
+
+/*
+ * SIGINT/SIGTERM/SIGHUP handling without global state: the signals are
+ * blocked in every thread and one thread waits for them, sets stop and
+ * cancels the stream the tool is waiting on. Call tool_signals_start()
+ * before any other thread exists.
  */
 struct tool_signals {
 	pthread_t thread;
+	sigset_t set; /* tool_stop_signals() and SIGUSR1, which ends the thread */
 	atomic_bool stop;
 	atomic_bool finish;
 	pthread_mutex_t lock; /* protects stream against a close while cancelling */

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1490,6 +1491,11 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 	}
 	if (!bn->from_json) {
 		describe_machine(bn);
+		/*
+		 * A reader of stderr gone (tee after Ctrl-C) must not kill the run
+		 * before it puts dma_mode and sampling_frequency back.
+		 */
+		signal(SIGPIPE, SIG_IGN);
 		ret = tool_signals_start(&bn->sig);
 		if (ret) {
 			fprintf(stderr, "%s: cannot set up signal handling: %s\n", prog,

@@ -503,6 +503,8 @@ int main(int argc, char **argv)
 			prog);
 		return EXIT_USAGE;
 	}
+	/* Only stderr is written: a reader of it gone must not cut the stream short. */
+	signal(SIGPIPE, SIG_IGN);
 	ret = tool_signals_start(&sig);
 	if (ret) {
 		fprintf(stderr, "%s: cannot set up signal handling: %s\n", prog, strerror(-ret));

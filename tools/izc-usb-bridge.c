@@ -74,8 +74,8 @@ static void usage(FILE *f)
 		"Usage: izc-usb-bridge [options]\n"
 		"USB gadget daemon: a configfs gadget with one FunctionFS function that\n"
 		"streams IIO buffers to and from a USB host (see docs/usb-bridge.md for\n"
-		"the control protocol; izc-usb-host is the host side). Runs until SIGINT\n"
-		"or SIGTERM, then unbinds and removes the gadget.\n"
+		"the control protocol; izc-usb-host is the host side). Runs until SIGINT,\n"
+		"SIGTERM or SIGHUP, then unbinds and removes the gadget.\n"
 		"\n"
 		"  -u, --udc NAME         UDC to bind to (default: the first in /sys/class/udc)\n"
 		"  -g, --gadget NAME      configfs gadget and FunctionFS instance name\n"
@@ -1152,12 +1152,10 @@ int main(int argc, char **argv)
 	if (b.o.udc)
 		snprintf(b.udc, sizeof(b.udc), "%s", b.o.udc);
 
-	/* Signals: INT/TERM through a signalfd; USR1 only wakes the worker. */
+	/* Signals: INT/TERM/HUP through a signalfd; USR1 only wakes the worker. */
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	tool_stop_signals(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigdelset(&set, SIGUSR1);

@@ -212,7 +212,7 @@ static int submit(struct host *h, struct usbdevfs_urb *u)
 }
 
 /*
- * A SIGINT or SIGTERM asks the bridge to stop its run (once); the stream
+ * A SIGINT, SIGTERM or SIGHUP asks the bridge to stop its run (once); the stream
  * then ends with the bridge's zero-length packet. Checked at every reap:
  * while URBs complete back to back, reap() never reaches its poll().
  */
@@ -653,9 +653,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	/* A reader of --json gone must not kill the run before its STOP. */
+	signal(SIGPIPE, SIG_IGN);
+	tool_stop_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	h.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 

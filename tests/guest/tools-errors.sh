@@ -14,9 +14,13 @@
 #    of the failed block is written;
 #  - izc-generate: --cyclic -s N loads N frames of an endless input (it read
 #    256 MiB and failed with EFBIG), a block the DAC's DMA fails stops it with
-#    exit 1 and says so (it exited 1 without a word).
+#    exit 1 and says so (it exited 1 without a word);
+#  - izc-bench stopped by SIGHUP, and by SIGTERM while the reader of its
+#    stderr is gone (| tee killed by the same Ctrl-C: the "interrupted"
+#    message raised SIGPIPE and killed it), puts dma_mode and
+#    sampling_frequency back and exits 1.
 echo "TAP version 13"
-echo "1..11"
+echo "1..13"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
@@ -90,3 +94,31 @@ check '[ $rc = 1 ] &&
 	grep -q "the device failed a block (Input/output error): its frames were not sent; stopped after [0-9]* frames queued" /tmp/err' \
 	"izc-generate: a block the DMA fails is said, exit $rc"
 echo 0 >/sys/module/izc_soft_dma/parameters/fail_transfers
+
+dev=/sys/bus/iio/devices/$id
+bench_back() { # the values set before the run are back
+	[ "$(cat "$dev/sampling_frequency")" = 123456 ] && [ "$(cat "$dev/dma_mode")" = null ]
+}
+echo 123456 >"$dev/sampling_frequency"
+echo null >"$dev/dma_mode"
+izc-bench --sizes 64K,1M --counts 4 --reps 15 >/tmp/out 2>/tmp/err &
+pid=$!
+sleep 1
+kill -HUP $pid
+wait $pid
+rc=$?
+check '[ $rc = 1 ] && grep -q "interrupted: [0-9]* of the planned cases measured" /tmp/err && bench_back' \
+	"izc-bench SIGHUP: exit $rc, says interrupted, dma_mode and sampling_frequency back"
+# stderr into a pipe whose reader has exited; stdout to a file.
+rm -f /tmp/pid /tmp/rc
+{
+	sh -c 'echo $$ >/tmp/pid; exec izc-bench --sizes 64K,1M --counts 4 --reps 15 2>&1 >/tmp/out'
+	echo $? >/tmp/rc
+} | true &
+sleep 1
+kill -TERM "$(cat /tmp/pid)"
+wait
+rc=$(cat /tmp/rc)
+check '[ "$rc" = 1 ] && grep -q "^Targets" /tmp/out && bench_back' \
+	"izc-bench SIGTERM, stderr reader gone: exit $rc (141: killed by SIGPIPE), report written, device values back"
+echo 0 >"$dev/sampling_frequency"
