@@ -579,6 +579,15 @@ static void add_case(struct bench *bn, unsigned int mode, unsigned int access,
 	c->bytes = case_bytes(bn, bs, blocks);
 }
 
+/* Whether plan_cases() adds count-sweep cases (a count other than -n). */
+static bool count_sweep_planned(const struct bench *bn)
+{
+	for (unsigned int i = 0; i < bn->ncounts; i++)
+		if (bn->counts[i] != bn->default_count)
+			return true;
+	return false;
+}
+
 static void plan_cases(struct bench *bn)
 {
 	for (unsigned int m = 0; m < NMODES; m++) {
@@ -642,6 +651,7 @@ static int set_attr(struct izc_device *dev, const char *attr, const char *val, c
 	return ret;
 }
 
+/* Returns 0, -ECANCELED (interrupted), 1 for a bad -c or --sizes (said) or a negative errno. */
 static int run_all(struct bench *bn)
 {
 	struct izc_context *ctx;
@@ -657,39 +667,42 @@ static int run_all(struct bench *bn)
 	ret = tool_open_device(prog, bn->device, IZC_DIR_IN, &ctx, &dev, &bi, &buf);
 	if (ret)
 		return ret;
-	if (bn->channels) {
-		uint64_t mask;
-
-		ret = tool_parse_channels(prog, buf, bn->channels, &mask);
-		if (!ret)
-			ret = izc_buffer_set_scan_mask(buf, mask);
-	} else {
-		ret = izc_buffer_set_scan_mask(buf, (1ull << izc_buffer_channel_count(buf)) - 1);
-	}
-	if (!ret)
-		ret = izc_buffer_frame_size(buf, &bn->frame);
-	if (ret) {
-		fprintf(stderr, "%s: cannot enable the channels: %s\n", prog, strerror(-ret));
-		goto out;
-	}
+	/* The other tools' way to "all": by scan index, sparse ones and 64 channels too. */
+	ret = tool_select_channels(prog, dev, buf, bn->channels, &bn->frame);
+	if (ret)
+		goto out; /* said; 1: a bad -c, a usage error */
 	word_unit = tool_block_unit(buf, bn->frame, 0, &word);
 	for (unsigned int i = 0; i < bn->nsizes; i++) {
-		if (bn->sizes[i] % bn->frame) {
-			fprintf(stderr,
-				"%s: block size %llu is not a multiple of the %zu-byte frame\n",
-				prog, bn->sizes[i], bn->frame);
-			ret = -EINVAL;
-			goto out;
-		}
 		if (bn->sizes[i] % word_unit) {
-			fprintf(stderr,
-				"%s: block size %llu is not a whole number of the DMA's %zu-byte "
-				"words (length_align_bytes), which DMABUF needs: use --sizes that "
-				"are multiples of %zu\n",
-				prog, bn->sizes[i], word, word_unit);
-			ret = -EINVAL;
+			if (bn->sizes[i] % bn->frame)
+				fprintf(stderr,
+					"%s: block size %llu is not a multiple of the %zu-byte "
+					"frame: use --sizes that are multiples of %zu\n",
+					prog, bn->sizes[i], bn->frame, word_unit);
+			else
+				fprintf(stderr,
+					"%s: block size %llu is not a whole number of the DMA's "
+					"%zu-byte words (length_align_bytes), which DMABUF needs: "
+					"use "
+					"--sizes that are multiples of %zu\n",
+					prog, bn->sizes[i], word, word_unit);
+			ret = 1;
 			goto out;
 		}
+	}
+	/*
+	 * The count sweep's 1M is not the user's choice: rounded down to what
+	 * the device takes instead of refusing, and said here and in the table.
+	 */
+	if (count_sweep_planned(bn) && bn->count_sweep_size % word_unit) {
+		unsigned long long r = bn->count_sweep_size / word_unit * word_unit;
+
+		bn->count_sweep_size = r ? r : word_unit;
+		fprintf(stderr,
+			"%s: the count sweep uses %llu-byte blocks: 1M rounded down to whole "
+			"%zu-byte "
+			"frames%s\n",
+			prog, bn->count_sweep_size, bn->frame, word > 1 ? " and DMA words" : "");
 	}
 	has_mode = izc_device_attr_read(dev, "dma_mode", old_mode, sizeof(old_mode)) >= 0;
 	if (!has_mode) {
@@ -773,6 +786,11 @@ static void print_table(const struct bench *bn, FILE *f)
 		"pass over all blocks, a restart, the clock from its first completion; %u rep%s "
 		"(median); backends alternated\n",
 		isnan(bn->max_seconds) ? "?" : max_s, bn->reps, bn->reps > 1 ? "s" : "");
+	if (bn->count_sweep_size != 1 << 20)
+		fprintf(f,
+			"count sweep: %llu-byte blocks (1M rounded down to whole frames and DMA "
+			"words)\n",
+			bn->count_sweep_size);
 	fprintf(f, "access: api = get and give back each block (fileio: read() copy; DMABUF: no "
 		   "CPU access); sum = api + 64-bit sum of every byte (DMABUF: inside SYNC "
 		   "begin/end)\n\n");
@@ -877,13 +895,17 @@ static void print_targets(const struct bench *bn, FILE *f)
 	fprintf(f, "\nTargets (capture-path issue; results, not tests):\n");
 	if (!c)
 		c = find_case(bn, MODE_NULL, ACCESS_API, 1 << 20, bn->default_count);
+	if (!c)
+		c = find_case(bn, MODE_NULL, ACCESS_API, bn->count_sweep_size, 4);
 	if (c && !isnan(ratio(c->mib_s[BE_DMABUF], c->mib_s[BE_FILEIO]))) {
 		double r = ratio(c->mib_s[BE_DMABUF], c->mib_s[BE_FILEIO]);
+		char bs[16];
 
+		tool_format_size(c->block_size, bs, sizeof(bs));
 		fprintf(f,
-			"  %-5s null DMA, 1M blocks x %u: DMABUF %.1f MiB/s vs fileio %.1f MiB/s = "
+			"  %-5s null DMA, %s blocks x %u: DMABUF %.1f MiB/s vs fileio %.1f MiB/s = "
 			"%.2fx (target >= 4x)\n",
-			r >= 4 ? "PASS" : "MISS", c->blocks, c->mib_s[BE_DMABUF],
+			r >= 4 ? "PASS" : "MISS", bs, c->blocks, c->mib_s[BE_DMABUF],
 			c->mib_s[BE_FILEIO], r);
 	} else {
 		fprintf(f, "  n/a   null DMA, 1M blocks: not measured\n");
@@ -1505,6 +1527,10 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 		}
 		ret = run_all(bn);
 		tool_signals_finish(&bn->sig);
+		if (ret > 0) {
+			status = EXIT_USAGE; /* a bad -c or --sizes, said */
+			goto out;
+		}
 		/* Interrupted: what was measured is still reported, the exit says so. */
 		if (ret && ret != -ECANCELED) {
 			status = EXIT_ERROR;

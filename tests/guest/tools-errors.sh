@@ -18,9 +18,12 @@
 #  - izc-bench stopped by SIGHUP, and by SIGTERM while the reader of its
 #    stderr is gone (| tee killed by the same Ctrl-C: the "interrupted"
 #    message raised SIGPIPE and killed it), puts dma_mode and
-#    sampling_frequency back and exits 1.
+#    sampling_frequency back and exits 1;
+#  - izc-bench: a bad -c or --sizes is a usage error (exit 2; it was exit 1,
+#    and its default mask ignored the scan indices), and the count sweep's
+#    1M is rounded down to whole frames when the frame does not divide it.
 echo "TAP version 13"
-echo "1..13"
+echo "1..16"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
@@ -122,3 +125,18 @@ rc=$(cat /tmp/rc)
 check '[ "$rc" = 1 ] && grep -q "^Targets" /tmp/out && bench_back' \
 	"izc-bench SIGTERM, stderr reader gone: exit $rc (141: killed by SIGPIPE), report written, device values back"
 echo 0 >"$dev/sampling_frequency"
+
+izc-bench -c 7 --quick >/tmp/out 2>/tmp/err
+rc=$?
+check '[ $rc = 2 ] && grep -q "no channel with scan index 7 in buffer0" /tmp/err' \
+	"izc-bench -c 7: exit 2 ($rc), names scan index 7"
+izc-bench --sizes 4100 --quick >/tmp/out 2>/tmp/err
+rc=$?
+check '[ $rc = 2 ] && grep -q "block size 4100 is not a multiple of the 8-byte frame: use --sizes that are multiples of" /tmp/err' \
+	"izc-bench --sizes 4100 (8-byte frames): exit 2 ($rc), says what to use"
+# 3 x s16: 6-byte frames, which 1M is not a multiple of.
+izc-bench -c 0-2 --modes null --sizes 6K --counts 2 --reps 1 --bytes 48K >/tmp/out 2>/tmp/err
+rc=$?
+check '[ $rc = 0 ] && grep -q "the count sweep uses [0-9]*-byte blocks: 1M rounded down to whole 6-byte frames" /tmp/err &&
+	grep -q "^count sweep: [0-9]*-byte blocks" /tmp/out && ! grep -q "failed" /tmp/out' \
+	"izc-bench with 6-byte frames: the count sweep's blocks rounded and said, exit $rc"
