@@ -18,6 +18,7 @@
  *        consumer must.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -1504,7 +1505,12 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 	 * after read_json(), so that --json=FILE may rewrite the --from-json FILE.
 	 */
 	if (bn->json && !json_stdout) {
-		jf = fopen(bn->json, "we");
+		/* Not truncated yet: a run that fails leaves an old FILE as it was. */
+		int fd = open(bn->json, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+		jf = fd < 0 ? NULL : fdopen(fd, "w");
+		if (fd >= 0 && !jf)
+			close(fd);
 		if (!jf) {
 			fprintf(stderr, "%s: cannot create %s: %s; give --json a writable path\n",
 				prog, bn->json, strerror(errno));
@@ -1542,6 +1548,12 @@ static int bench_main(int argc, char **argv, struct bench *bn)
 	if (!json_stdout) {
 		print_table(bn, stdout);
 		print_targets(bn, stdout);
+	}
+	/* EINVAL: not a regular file (/dev/stdout, a FIFO), nothing to cut. */
+	if (jf && ftruncate(fileno(jf), 0) && errno != EINVAL) {
+		fprintf(stderr, "%s: cannot truncate %s: %s\n", prog, bn->json, strerror(errno));
+		status = EXIT_ERROR;
+		goto out;
 	}
 	if (bn->json)
 		write_json(bn, json_stdout ? stdout : jf);
