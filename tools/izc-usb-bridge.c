@@ -118,7 +118,7 @@ struct bridge {
 	struct bridge_opts o;
 	char gadget[256], mnt[256], udc[64];
 	int ep0, ep_in, ep_out, sigfd;
-	bool made, mounted, bound, enabled;
+	bool made, made_mnt, mounted, bound, enabled; /* made_mnt: we created mnt */
 
 	struct izc_usb_config cfg;
 	bool have_cfg;
@@ -874,7 +874,8 @@ static bool handle_ep0(struct bridge *b)
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return true;
-		fprintf(stderr, "%s: reading FunctionFS ep0: %s\n", prog, strerror(errno));
+		fprintf(stderr, "%s: reading FunctionFS ep0: %s; stopping\n", prog,
+			strerror(errno));
 		return false;
 	}
 	for (i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
@@ -962,7 +963,10 @@ static void teardown(struct bridge *b)
 	if (b->mounted && umount(b->mnt))
 		fprintf(stderr, "%s: umount %s: %s\n", prog, b->mnt, strerror(errno));
 	b->mounted = false;
-	rmdir(b->mnt);
+	/* A -m DIR that existed before is the user's: left in place. */
+	if (b->made_mnt)
+		rmdir(b->mnt);
+	b->made_mnt = false;
 	if (b->made)
 		izc_usb_gadget_remove(b->gadget, b->o.name);
 	b->made = false;
@@ -998,7 +1002,9 @@ static int setup(struct bridge *b)
 			prog, strerror(-ret));
 		return ret;
 	}
-	if (izc_usb_mkdir(b->mnt) || mount(b->o.name, b->mnt, "functionfs", 0, NULL)) {
+	if (!mkdir(b->mnt, 0755))
+		b->made_mnt = true;
+	if ((!b->made_mnt && errno != EEXIST) || mount(b->o.name, b->mnt, "functionfs", 0, NULL)) {
 		ret = -errno;
 		fprintf(stderr, "%s: mounting FunctionFS on %s: %s\n", prog, b->mnt,
 			strerror(errno));
@@ -1034,8 +1040,12 @@ static int setup(struct bridge *b)
 	return 0;
 }
 
-/* Watch the UDC: a gadget unbound from outside (configfs UDC "") is still ours. */
-static void loop(struct bridge *b)
+/*
+ * Watch the UDC: a gadget unbound from outside (configfs UDC "") is still ours.
+ * Returns 0 after a stopping signal, or a negative errno after a fatal
+ * ep0 or poll error (said).
+ */
+static int loop(struct bridge *b)
 {
 	struct pollfd p[2] = {
 		{.fd = b->ep0, .events = POLLIN},
@@ -1046,18 +1056,20 @@ static void loop(struct bridge *b)
 		int n = poll(p, 2, WAIT_STEP_MS);
 
 		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "%s: poll: %s\n", prog, strerror(errno));
-			return;
+			int err = errno;
+
+			fprintf(stderr, "%s: poll: %s; stopping\n", prog, strerror(err));
+			return -err;
 		}
 		if (n > 0 && (p[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
 			if (read(b->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				say(b, "%s: stopping\n", strsignal((int)si.ssi_signo));
-			return;
+			return 0;
 		}
 		if (n > 0 && (p[0].revents & (POLLIN | POLLERR | POLLHUP)) && !handle_ep0(b))
-			return;
+			return -EIO;
 		worker_tick(b);
 	}
 }
@@ -1169,7 +1181,7 @@ int main(int argc, char **argv)
 
 	ret = setup(&b);
 	if (!ret)
-		loop(&b);
+		ret = loop(&b);
 	teardown(&b);
 	close(b.sigfd);
 	pthread_mutex_destroy(&b.sh.lock);
