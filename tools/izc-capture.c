@@ -64,9 +64,12 @@ static void usage(FILE *f)
 struct capture {
 	struct izc_stream *stream;
 	int out_fd;
+	const char *out_name; /* for messages */
 	bool csv, header, quiet, progress;
+	bool out_failed; /* a write failed: the frames after the last whole write are lost */
 	unsigned long long want; /* frames, 0: forever */
 	unsigned long long frames;
+	unsigned long long written; /* of frames: those out through write() */
 	int timeout_ms;
 	/* CSV */
 	unsigned int nch;
@@ -75,6 +78,7 @@ struct capture {
 	size_t line_cap;
 	char *line;
 	size_t line_len;
+	size_t line_frames; /* frames in line, not written yet */
 };
 
 static int write_all(int fd, const void *data, size_t len)
@@ -99,7 +103,10 @@ static int flush_line(struct capture *cap)
 {
 	int ret = write_all(cap->out_fd, cap->line, cap->line_len);
 
+	if (!ret)
+		cap->written += cap->line_frames;
 	cap->line_len = 0;
+	cap->line_frames = 0;
 	return ret;
 }
 
@@ -114,6 +121,7 @@ static int write_csv(struct capture *cap, const unsigned char *data, size_t nfra
 		}
 		cap->line_len += tool_csv_frame(cap->line + cap->line_len, cap->cols, cap->nch,
 						data + f * frame);
+		cap->line_frames++;
 	}
 	return 0;
 }
@@ -170,6 +178,15 @@ static void progress(const struct capture *cap, double t0, bool final)
 		dt > 0 ? (double)cap->frames / dt / 1e6 : 0.0, final ? "" : "   ");
 }
 
+/* A write error: said, and the summary then counts what was written. */
+static int write_failed(struct capture *cap, int err)
+{
+	fprintf(stderr, "%s%s: cannot write to %s: %s\n", cap->progress ? "\n" : "", prog,
+		cap->out_name, strerror(-err));
+	cap->out_failed = true;
+	return err;
+}
+
 /* Returns 0 when done or stopped, or a negative errno. */
 static int capture_loop(struct capture *cap, struct tool_signals *sig, double t0)
 {
@@ -216,18 +233,20 @@ static int capture_loop(struct capture *cap, struct tool_signals *sig, double t0
 		if (cap->want && nframes > cap->want - cap->frames)
 			nframes = (size_t)(cap->want - cap->frames);
 		ret = izc_block_cpu_begin(b, IZC_ACCESS_READ, &data);
-		if (!ret) {
-			ret = cap->csv ? write_csv(cap, data, nframes, frame)
-				       : write_all(cap->out_fd, data, nframes * frame);
-			izc_block_cpu_end(b);
-		}
-		if (ret == -EPIPE)
-			return 0; /* the reader went away (e.g. | head): a normal end */
 		if (ret) {
-			fprintf(stderr, "%s%s: write: %s\n", cap->progress ? "\n" : "", prog,
-				strerror(-ret));
+			fprintf(stderr, "%s%s: cannot get CPU access to a block to read it: %s\n",
+				cap->progress ? "\n" : "", prog, strerror(-ret));
 			return ret;
 		}
+		ret = cap->csv ? write_csv(cap, data, nframes, frame)
+			       : write_all(cap->out_fd, data, nframes * frame);
+		izc_block_cpu_end(b);
+		if (ret == -EPIPE)
+			return 0; /* the reader went away (e.g. | head): a normal end */
+		if (ret)
+			return write_failed(cap, ret);
+		if (!cap->csv)
+			cap->written += nframes;
 		cap->frames += nframes;
 		ret = izc_block_enqueue(b, 0, 0);
 		if (ret) {
@@ -243,7 +262,7 @@ static int capture_loop(struct capture *cap, struct tool_signals *sig, double t0
 		int ret = flush_line(cap);
 
 		if (ret && ret != -EPIPE)
-			return ret;
+			return write_failed(cap, ret);
 	}
 	return 0;
 }
@@ -411,6 +430,16 @@ static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 		if (ret)
 			goto out_stream;
 	}
+	/* Only now: a wrong -d, -c or -b must not have emptied an existing FILE. */
+	if (a->output) {
+		cap->out_fd = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (cap->out_fd < 0) {
+			ret = -errno;
+			fprintf(stderr, "%s: cannot create %s: %s\n", prog, a->output,
+				strerror(-ret));
+			goto out_stream;
+		}
+	}
 	if (!cap->quiet) {
 		int why = izc_stream_fallback_reason(cap->stream);
 
@@ -435,6 +464,8 @@ static int run(struct args *a, struct capture *cap, struct tool_signals *sig)
 		progress(cap, t0, true);
 		if (lost0 >= 0 && !izc_device_attr_read_ll(dev, "overrun_samples", &lost1))
 			fprintf(stderr, ", %lld frames lost to overruns", lost1 - lost0);
+		if (cap->out_failed)
+			fprintf(stderr, ", output failed: %llu frames written", cap->written);
 		fprintf(stderr, "%s\n", atomic_load(&sig->stop) ? " (interrupted)" : "");
 	}
 out_stream:
@@ -447,7 +478,8 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct capture cap = {.out_fd = STDOUT_FILENO, .header = true, .timeout_ms = -1};
+	struct capture cap = {
+		.out_fd = STDOUT_FILENO, .out_name = "stdout", .header = true, .timeout_ms = -1};
 	struct tool_signals sig;
 	struct args a = {0};
 	int ret;
@@ -457,12 +489,8 @@ int main(int argc, char **argv)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	cap.want = a.stream.samples;
 	if (a.output) {
-		cap.out_fd = open(a.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (cap.out_fd < 0) {
-			fprintf(stderr, "%s: cannot create %s: %s\n", prog, a.output,
-				strerror(errno));
-			return EXIT_ERROR;
-		}
+		cap.out_fd = -1; /* opened by run() once the stream is ready */
+		cap.out_name = a.output;
 	} else if (!cap.csv && isatty(STDOUT_FILENO)) {
 		fprintf(stderr,
 			"%s: not writing binary frames to a terminal; use -o FILE, a pipe, "
@@ -480,7 +508,7 @@ int main(int argc, char **argv)
 	ret = run(&a, &cap, &sig);
 	tool_signals_finish(&sig);
 	free(cap.line);
-	if (a.output && close(cap.out_fd) < 0) {
+	if (a.output && cap.out_fd >= 0 && close(cap.out_fd) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, a.output, strerror(errno));
 		ret = EXIT_ERROR;
 	}

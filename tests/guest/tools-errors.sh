@@ -21,9 +21,12 @@
 #    sampling_frequency back and exits 1;
 #  - izc-bench: a bad -c or --sizes is a usage error (exit 2; it was exit 1,
 #    and its default mask ignored the scan indices), and the count sweep's
-#    1M is rounded down to whole frames when the frame does not divide it.
+#    1M is rounded down to whole frames when the frame does not divide it;
+#  - izc-capture: -o FILE is not emptied when the device is wrong (it was
+#    opened with O_TRUNC first); a failed last CSV flush is said and the
+#    summary says what was written (it exited 1 without a word).
 echo "TAP version 13"
-echo "1..16"
+echo "1..18"
 . /tests/tap.shlib
 TAP_ERR=/tmp/err
 
@@ -140,3 +143,16 @@ rc=$?
 check '[ $rc = 0 ] && grep -q "the count sweep uses [0-9]*-byte blocks: 1M rounded down to whole 6-byte frames" /tmp/err &&
 	grep -q "^count sweep: [0-9]*-byte blocks" /tmp/out && ! grep -q "failed" /tmp/out' \
 	"izc-bench with 6-byte frames: the count sweep's blocks rounded and said, exit $rc"
+
+echo keep >/tmp/keep
+izc-capture -d no-such-device -s 10 -o /tmp/keep 2>/tmp/err
+rc=$?
+check '[ $rc = 1 ] && [ "$(cat /tmp/keep)" = keep ] && grep -q "device .no-such-device. not found" /tmp/err' \
+	"izc-capture -d no-such-device -o FILE: exit $rc, FILE left as it was"
+# 100 CSV lines stay in the 256 KiB line buffer: only the last flush fails.
+izc-capture -d izc-sim-adc -f 0 --csv -s 100 -o /dev/full 2>/tmp/err
+rc=$?
+check '[ $rc = 1 ] && grep -q "cannot write to /dev/full: No space left on device" /tmp/err &&
+	grep -q "100 frames, .*, output failed: 0 frames written" /tmp/err' \
+	"izc-capture --csv -o /dev/full: exit $rc, the failed write said, 0 frames written in the summary"
+rm -f /tmp/keep
