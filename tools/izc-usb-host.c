@@ -11,9 +11,11 @@
  * checks it from frame 0 of the run, so a lost, repeated or reordered block
  * is a mismatch; transmit sends it from frame 0.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -181,6 +183,7 @@ struct host {
 	bool stop_sent;
 	unsigned long long moved; /* bytes received or sent */
 	double t0, t1;
+	bool timed; /* t0 is set: the run was started */
 };
 
 static const char *state_name(unsigned int state)
@@ -302,6 +305,7 @@ static int stream(struct host *h)
 		submitted += h->o.urb_size;
 	}
 	h->t0 = izc_usb_now();
+	h->timed = true;
 	ret = izc_usb_host_control(&h->usb, false, IZC_USB_REQ_START, NULL, 0);
 	if (ret < 0) {
 		int sret = izc_usb_host_status(&h->usb, &h->st);
@@ -355,10 +359,27 @@ static int stream(struct host *h)
 	return 0;
 }
 
+/*
+ * The sysfs speed as a JSON number, or null: it may be "unknown". Text that
+ * is a number ("1.5", "480") is printed again with %g, which JSON takes.
+ */
+static void json_speed(char *buf, size_t len, const char *speed)
+{
+	char *end;
+	double v = strtod(speed, &end);
+
+	if (isdigit((unsigned char)*speed) && end != speed && !*end && isfinite(v))
+		snprintf(buf, len, "%g", v);
+	else
+		snprintf(buf, len, "null");
+}
+
 static void print_results(const struct host *h, bool ok)
 {
 	const struct izc_usb_status *st = &h->st;
-	double s = h->t1 - h->t0, mib = h->moved / 1048576.0;
+	/* Failed before the start (a URB submission): no time, not the uptime. */
+	double s = h->timed ? h->t1 - h->t0 : 0, mib = h->moved / 1048576.0;
+	char speed[32];
 	double cpu = (st->cpu_user_us + st->cpu_sys_us) / 1e6;
 	double gib = st->bytes / (double)(1ull << 30);
 	const char *backend = st->backend == IZC_USB_BACKEND_DMABUF ? "dmabuf"
@@ -378,6 +399,7 @@ static void print_results(const struct host *h, bool ok)
 			: h->pat.mismatch >= 0 ? "MISMATCH"
 			: ok		       ? "exact"
 					       : "incomplete");
+	json_speed(speed, sizeof(speed), h->usb.speed);
 	if (h->o.json)
 		printf("{\"direction\":\"%s\",\"backend\":\"%s\",\"speed_mbps\":%s,"
 		       "\"block_size\":%u,\"blocks_in_stream\":%u,\"bytes\":%llu,"
@@ -385,7 +407,7 @@ static void print_results(const struct host *h, bool ok)
 		       ",\"bridge_errors\":%" PRIu64 ",\"bridge_cpu_user_s\":%.3f,"
 		       "\"bridge_cpu_sys_s\":%.3f,\"bridge_cpu_s_per_gib\":%.3f,"
 		       "\"fallback\":\"%s\",\"verified\":%s,\"mismatch_at\":%lld,\"ok\":%s}\n",
-		       h->o.tx ? "transmit" : "capture", backend, h->usb.speed, st->block_size,
+		       h->o.tx ? "transmit" : "capture", backend, speed, st->block_size,
 		       st->nblocks, h->moved, s, s > 0 ? mib / s : 0.0, st->blocks, st->errors,
 		       st->cpu_user_us / 1e6, st->cpu_sys_us / 1e6, gib > 0 ? cpu / gib : 0.0,
 		       st->fallback_reason ? strerror(-st->fallback_reason) : "",
