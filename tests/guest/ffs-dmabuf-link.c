@@ -14,6 +14,7 @@
  *    carry a counter pattern gadget -> host (bulk IN) and host -> gadget
  *    (bulk OUT) byte for byte, against scatter-gather and linear URBs;
  *    write()/read() (FunctionFS's own scatter-gather path) likewise;
+ *    a 48-byte DMABUF IN TRANSFER through dummy_hcd's FIFO emulation;
  *  - the FunctionFS DMABUF errnos of Linux 6.12 (f_fs.c), exactly;
  *  - throughput of DMABUF TRANSFER and of write() over the link (diag).
  *
@@ -56,6 +57,7 @@
 
 #define XFER_BLOCK    (1024 * 1024)
 #define TWICE_LEN     (64 * 1024)
+#define SHORT_LEN     48
 #define NUM_BLOCKS    4
 #define IO_TIMEOUT_MS 20000
 
@@ -873,6 +875,32 @@ static void errno_matrix(struct link *l, struct dmabuf *bufs)
 		       "the host reads the pattern twice, the last fence signals 1 (%d, %d)", ok,
 		       ret);
 	}
+
+	/*
+	 * A TRANSFER on bulk IN no longer than dummy_hcd's FIFO (64 bytes)
+	 * with nothing queued: its FIFO emulation copies it at queue time,
+	 * from the DMA addresses of the mapping, and completes it at once.
+	 */
+	dmabuf_cpu(b, true, true);
+	fill_pattern(b->map, SHORT_LEN, 7);
+	dmabuf_cpu(b, false, true);
+	ret = ERRNO_OF(ffs_transfer(l->ep_in, b, SHORT_LEN, 0));
+	{
+		static char got[64];
+		struct usbdevfs_bulktransfer bt = {
+			.ep = l->host_in,
+			.len = sizeof(got),
+			.timeout = 5000,
+			.data = got,
+		};
+		int n = ret ? -1 : ioctl(l->usb, USBDEVFS_BULK, &bt);
+
+		ret = ret ? ret : dmabuf_wait(b);
+		tap_ok(n == SHORT_LEN && check_pattern(got, SHORT_LEN, 7) < 0 && ret == 1,
+		       "a %d-byte TRANSFER on bulk IN (dummy_hcd's FIFO): the host reads the "
+		       "pattern, the fence signals 1 (%d, %d)",
+		       SHORT_LEN, n, ret);
+	}
 	ioctl(l->ep_in, FUNCTIONFS_DMABUF_DETACH, &b->fd);
 
 	/* Endpoint not enabled: the host unconfigures the device. */
@@ -979,7 +1007,7 @@ int main(int argc, char **argv)
 	bool bench = argc > 1 && !strcmp(argv[1], "--bench");
 	size_t i;
 
-	tap_plan(4 + 2 * 11 + 17);
+	tap_plan(4 + 2 * 11 + 18);
 
 	usb_env_gadget_stack();
 	if (usb_env_module_loaded("dummy_hcd"))
