@@ -282,7 +282,8 @@ int main(void)
 	host = host_start("--dmabuf", "/dev/null");
 	let_it_stream("SIGTERM to the daemon", host, runs);
 	ret = usb_env_bridge_stop(pid);
-	tap_ok(ret == 0, "SIGTERM to the daemon while streaming: exit 0 (%d)", ret);
+	if (!tap_ok(ret == 0, "SIGTERM to the daemon while streaming: exit 0 (%d)", ret))
+		log_tail();
 	tap_ok(access(USB_ENV_GADGET, F_OK) && errno == ENOENT, "the configfs gadget is gone");
 	ret = usb_env_wait(host, 60);
 	tap_ok(ret == 1, "the host client ends with an error (exit %d)", ret);
