@@ -874,6 +874,15 @@ static bool handle_ep0(struct bridge *b)
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return true;
+		/*
+		 * FunctionFS says once that the host gave up on a control
+		 * request we had not answered (a newer one replaced it):
+		 * nothing is wrong with the function.
+		 */
+		if (errno == EIDRM) {
+			say(b, "the host cancelled a control request\n");
+			return true;
+		}
 		fprintf(stderr, "%s: reading FunctionFS ep0: %s; stopping\n", prog,
 			strerror(errno));
 		return false;

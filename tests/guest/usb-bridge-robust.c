@@ -181,6 +181,41 @@ static void disturb_unbind(void)
 	tap_ok(ret == 0, "gadget bound to %s again (%s)", udc, strerror(-ret));
 }
 
+/*
+ * Control requests the host gives up on: FunctionFS cancels a setup the
+ * daemon has not answered when the next one comes, and the daemon's next
+ * read of ep0 says so once (EIDRM). With the daemon stopped, two status
+ * requests time out; once it runs again it must go on.
+ */
+static void cancelled_setups(pid_t bridge)
+{
+	struct izc_usb_host h;
+	struct izc_usb_status st;
+	int ret = izc_usb_host_find(&h, IZC_USB_VID, IZC_USB_PID, 5000), r1 = 0, r2 = 0;
+
+	if (!ret) {
+		struct usbdevfs_ctrltransfer c = {
+			.bRequestType = IZC_USB_REQTYPE_IN,
+			.bRequest = IZC_USB_REQ_STATUS,
+			.wIndex = (uint16_t)h.intf,
+			.wLength = sizeof(st),
+			.timeout = 300,
+			.data = &st,
+		};
+
+		kill(bridge, SIGSTOP);
+		r1 = ioctl(h.fd, USBDEVFS_CONTROL, &c) < 0 ? -errno : 0;
+		r2 = ioctl(h.fd, USBDEVFS_CONTROL, &c) < 0 ? -errno : 0;
+		kill(bridge, SIGCONT);
+		usleep(500000);
+		close(h.fd);
+	}
+	tap_ok(!ret && r1 < 0 && r2 < 0 && waitpid(bridge, NULL, WNOHANG) == 0,
+	       "two status requests the host gave up on while the daemon was stopped "
+	       "(%d, %d): the daemon runs on",
+	       r1, r2);
+}
+
 #define ADC_PARAMS "channels=4 sample_bits=32 sampling_frequency=0"
 
 #define ADC_DRIVER "/sys/bus/platform/drivers/izc-sim-adc"
@@ -218,7 +253,7 @@ int main(void)
 	pid_t pid, host;
 	int ret;
 
-	tap_plan(41);
+	tap_plan(43);
 	unlink(LOG);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL) ||
@@ -233,6 +268,8 @@ int main(void)
 	}
 	tap_ok(pid > 0, "izc-usb-bridge started: exec'd, pid %d", pid);
 	host_check("first run");
+	cancelled_setups(pid);
+	host_check("after cancelled control requests");
 
 	cut("host port disabled", "--dmabuf", disturb_port);
 	cut("host reset", "--dmabuf", disturb_reset);
