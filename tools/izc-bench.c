@@ -1275,12 +1275,22 @@ static void gp_double(FILE *g, const char *text)
 	}
 }
 
-/* One "$mode_access using 1:expr ... title '...'" term of a plot command. */
-static void plot_term(FILE *g, const char **sep, unsigned int m, unsigned int a, const char *expr,
-		      const char *style, const char *title)
+/*
+ * One "$mode_access using 1:expr ... title '...'" term of a plot command,
+ * if the series has a point (column @num, over @den unless 0). The title is
+ * "@what, access", or "@what, mode, access" with @with_mode.
+ */
+static void plot_term(FILE *g, const char **sep, const struct bench *bn, unsigned int blocks,
+		      unsigned int m, unsigned int a, int num, int den, const char *expr,
+		      const char *style, const char *what, bool with_mode)
 {
-	fprintf(g, "%s$%s_%s using 1:%s with linespoints lw 2%s title '%s'", *sep, mode_names[m],
-		access_names[a], expr, style, title);
+	if (!series_ok(bn, m, a, blocks, num, den))
+		return;
+	fprintf(g, "%s$%s_%s using 1:%s with linespoints lw 2%s title '%s, ", *sep, mode_names[m],
+		access_names[a], expr, style, what);
+	if (with_mode)
+		fprintf(g, "%s, ", mode_names[m]);
+	fprintf(g, "%s'", access_names[a]);
 	*sep = ", ";
 }
 
@@ -1288,7 +1298,6 @@ static int plot(const struct bench *bn, const char *file)
 {
 	unsigned int blocks, panels = 0, throughput = 0;
 	bool cpu = false, ratios = false;
-	char title[64];
 	const char *sep;
 	FILE *g;
 	int status;
@@ -1372,12 +1381,10 @@ static int plot(const struct bench *bn, const char *file)
 			m == MODE_NULL ? " (DMA costs no CPU)" : " (DMA writes every sample)");
 		sep = "";
 		for (unsigned int a = 0; a < NACCESS; a++) {
-			snprintf(title, sizeof(title), "fileio, %s", access_names[a]);
-			if (series_ok(bn, m, a, blocks, COL_FILEIO_MIB, 0))
-				plot_term(g, &sep, m, a, "2", "", title);
-			snprintf(title, sizeof(title), "DMABUF, %s", access_names[a]);
-			if (series_ok(bn, m, a, blocks, COL_DMABUF_MIB, 0))
-				plot_term(g, &sep, m, a, "3", "", title);
+			plot_term(g, &sep, bn, blocks, m, a, COL_FILEIO_MIB, 0, "2", "", "fileio",
+				  false);
+			plot_term(g, &sep, bn, blocks, m, a, COL_DMABUF_MIB, 0, "3", "", "DMABUF",
+				  false);
 		}
 		fprintf(g, "\n");
 	}
@@ -1387,14 +1394,10 @@ static int plot(const struct bench *bn, const char *file)
 		sep = "";
 		for (unsigned int m = 0; m < NMODES; m++)
 			for (unsigned int a = 0; a < NACCESS; a++) {
-				snprintf(title, sizeof(title), "fileio, %s, %s", mode_names[m],
-					 access_names[a]);
-				if (series_ok(bn, m, a, blocks, COL_FILEIO_CPU, 0))
-					plot_term(g, &sep, m, a, "4", "", title);
-				snprintf(title, sizeof(title), "DMABUF, %s, %s", mode_names[m],
-					 access_names[a]);
-				if (series_ok(bn, m, a, blocks, COL_DMABUF_CPU, 0))
-					plot_term(g, &sep, m, a, "5", "", title);
+				plot_term(g, &sep, bn, blocks, m, a, COL_FILEIO_CPU, 0, "4", "",
+					  "fileio", true);
+				plot_term(g, &sep, bn, blocks, m, a, COL_DMABUF_CPU, 0, "5", "",
+					  "DMABUF", true);
 			}
 		fprintf(g, "\n");
 	}
@@ -1408,15 +1411,11 @@ static int plot(const struct bench *bn, const char *file)
 		sep = ", ";
 		for (unsigned int m = 0; m < NMODES; m++)
 			for (unsigned int a = 0; a < NACCESS; a++) {
-				snprintf(title, sizeof(title), "speed, %s, %s", mode_names[m],
-					 access_names[a]);
-				if (series_ok(bn, m, a, blocks, COL_DMABUF_MIB, COL_FILEIO_MIB))
-					plot_term(g, &sep, m, a, "($3/$2)", "", title);
-				snprintf(title, sizeof(title), "CPU, %s, %s", mode_names[m],
-					 access_names[a]);
-				if (m == MODE_TOUCH &&
-				    series_ok(bn, m, a, blocks, COL_DMABUF_CPU, COL_FILEIO_CPU))
-					plot_term(g, &sep, m, a, "($5/$4)", " dt 4", title);
+				plot_term(g, &sep, bn, blocks, m, a, COL_DMABUF_MIB, COL_FILEIO_MIB,
+					  "($3/$2)", "", "speed", true);
+				if (m == MODE_TOUCH)
+					plot_term(g, &sep, bn, blocks, m, a, COL_DMABUF_CPU,
+						  COL_FILEIO_CPU, "($5/$4)", " dt 4", "CPU", true);
 			}
 		fprintf(g, "\n");
 	}
