@@ -259,29 +259,45 @@ static void fake_stream_close(struct izc_stream *s)
 	fk.buf_fd = -1;
 }
 
-static int get_buffer(struct fake_tree *ft, struct izc_context **ctx, const char *name,
-		      struct izc_buffer **buf)
+/* A fake tree, a context on it, and a fake DMABUF stream on a device's buffer0. */
+struct fixture {
+	struct fake_tree ft;
+	struct izc_context *ctx;
+	struct izc_stream *s;
+};
+
+static int fixture_open(struct fixture *f, const char *name, unsigned int nblocks)
 {
 	struct izc_device *dev;
-	int ret = izc_context_open(ft->sysfs, ft->dev, ctx);
+	struct izc_buffer *buf;
+	int ret = build_tree(&f->ft);
 
-	ret = ret ? ret : izc_context_find_device(*ctx, name, &dev);
-	return ret ? ret : izc_device_get_buffer(dev, 0, buf);
+	ret = ret ? ret : izc_context_open(f->ft.sysfs, f->ft.dev, &f->ctx);
+	ret = ret ? ret : izc_context_find_device(f->ctx, name, &dev);
+	ret = ret ? ret : izc_device_get_buffer(dev, 0, &buf);
+	if (ret)
+		return ret;
+	f->s = fake_stream(buf, nblocks);
+	return f->s && fk.ndma == nblocks ? 0 : -ENOMEM;
+}
+
+static void fixture_close(struct fixture *f)
+{
+	if (f->s)
+		fake_stream_close(f->s);
+	izc_context_close(f->ctx);
+	fake_tree_destroy(&f->ft);
 }
 
 /* The fake itself: blocks complete in order, with their fences' outcome. */
 static void dmabuf_fake_basics(struct test_ctx *t)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_stream *s = NULL;
-	struct izc_buffer *buf;
+	struct izc_stream *s;
 	struct izc_block *b;
-	struct fake_tree ft = {0};
+	struct fixture f = {0};
 
-	REQUIRE_INT(t, build_tree(&ft), 0);
-	REQUIRE_INT(t, get_buffer(&ft, &ctx, "adc0", &buf), 0);
-	s = fake_stream(buf, 2);
-	REQUIRE_INT(t, fk.ndma, 2);
+	REQUIRE_INT(t, fixture_open(&f, "adc0", 2), 0);
+	s = f.s;
 	REQUIRE_INT(t, izc_stream_start(s), 0);
 	CHECK_INT(t, fk.dma[0].subs, 1);
 	CHECK_INT(t, fk.dma[1].subs, 1);
@@ -300,10 +316,7 @@ static void dmabuf_fake_basics(struct test_ctx *t)
 	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EINTR);
 	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -ENOBUFS);
 out:
-	if (s)
-		fake_stream_close(s);
-	izc_context_close(ctx);
-	fake_tree_destroy(&ft);
+	fixture_close(&f);
 }
 
 /* Ends the head's transfer late, so that a dequeue that never returns does. */
@@ -335,19 +348,15 @@ static long long thread_cpu_ms(void)
  */
 static void dmabuf_no_spin_on_later_block(struct test_ctx *t)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_stream *s = NULL;
-	struct izc_buffer *buf;
+	struct izc_stream *s;
 	struct izc_block *b;
-	struct fake_tree ft = {0};
+	struct fixture f = {0};
 	long long cpu;
 	pthread_t th;
 	int ret;
 
-	REQUIRE_INT(t, build_tree(&ft), 0);
-	REQUIRE_INT(t, get_buffer(&ft, &ctx, "adc0", &buf), 0);
-	s = fake_stream(buf, 2);
-	REQUIRE_INT(t, fk.ndma, 2);
+	REQUIRE_INT(t, fixture_open(&f, "adc0", 2), 0);
+	s = f.s;
 	fk.dma[1].at_once = -EIO;
 	REQUIRE_INT(t, izc_stream_start(s), 0);
 	REQUIRE_INT(t, pthread_create(&th, NULL, signal_head_later, NULL), 0);
@@ -366,10 +375,7 @@ static void dmabuf_no_spin_on_later_block(struct test_ctx *t)
 	/* signalled before its export, and after it the head was: -EIO */
 	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EIO);
 out:
-	if (s)
-		fake_stream_close(s);
-	izc_context_close(ctx);
-	fake_tree_destroy(&ft);
+	fixture_close(&f);
 }
 
 /*
@@ -381,23 +387,19 @@ out:
  */
 static void dmabuf_enable_fails_after_submit(struct test_ctx *t)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_stream *s = NULL;
-	struct izc_buffer *buf;
+	struct izc_stream *s;
 	struct izc_block *b = NULL, *back;
-	struct fake_tree ft = {0};
+	struct fixture f = {0};
 	char enable[512];
 	long long t0;
 
-	REQUIRE_INT(t, build_tree(&ft), 0);
-	REQUIRE_INT(t, get_buffer(&ft, &ctx, "dac0", &buf), 0);
-	s = fake_stream(buf, 1);
-	REQUIRE_INT(t, fk.ndma, 1);
+	REQUIRE_INT(t, fixture_open(&f, "dac0", 1), 0);
+	s = f.s;
 	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &b), 0);
 	REQUIRE_INT(t, izc_block_enqueue(b, 0, 0), 0);
 	CHECK_INT(t, fk.dma[0].subs, 0); /* not before the start */
 	/* the enable attribute cannot be written */
-	snprintf(enable, sizeof(enable), "%s/iio:device2/buffer0/enable", ft.sysfs);
+	snprintf(enable, sizeof(enable), "%s/iio:device2/buffer0/enable", f.ft.sysfs);
 	REQUIRE_INT(t, unlink(enable), 0);
 	REQUIRE_INT(t, mkdir(enable, 0755), 0);
 	CHECK_INT(t, izc_stream_start(s), -EISDIR);
@@ -408,7 +410,7 @@ static void dmabuf_enable_fails_after_submit(struct test_ctx *t)
 	CHECK_INT(t, izc_stream_drain(s, 200), -ENOBUFS);
 	/* the next enable runs it */
 	REQUIRE_INT(t, rmdir(enable), 0);
-	REQUIRE_INT(t, fake_write(&ft, "iio:device2/buffer0/enable", "0\n"), 0);
+	REQUIRE_INT(t, fake_write(&f.ft, "iio:device2/buffer0/enable", "0\n"), 0);
 	REQUIRE_INT(t, izc_stream_start(s), 0);
 	CHECK_INT(t, fk.dma[0].subs, 1);
 	CHECK_INT(t, izc_stream_dequeue(s, 0, &back), -ETIMEDOUT);
@@ -416,10 +418,7 @@ static void dmabuf_enable_fails_after_submit(struct test_ctx *t)
 	REQUIRE_INT(t, izc_stream_dequeue(s, 0, &back), 0);
 	CHECK(t, back == b);
 out:
-	if (s)
-		fake_stream_close(s);
-	izc_context_close(ctx);
-	fake_tree_destroy(&ft);
+	fixture_close(&f);
 }
 
 /*
@@ -432,16 +431,12 @@ out:
  */
 static void dmabuf_stop_abort_not_a_device_error(struct test_ctx *t)
 {
-	struct izc_context *ctx = NULL;
-	struct izc_stream *s = NULL;
-	struct izc_buffer *buf;
+	struct izc_stream *s;
 	struct izc_block *b;
-	struct fake_tree ft = {0};
+	struct fixture f = {0};
 
-	REQUIRE_INT(t, build_tree(&ft), 0);
-	REQUIRE_INT(t, get_buffer(&ft, &ctx, "adc0", &buf), 0);
-	s = fake_stream(buf, 1);
-	REQUIRE_INT(t, fk.ndma, 1);
+	REQUIRE_INT(t, fixture_open(&f, "adc0", 1), 0);
+	s = f.s;
 	REQUIRE_INT(t, izc_stream_start(s), 0);
 	REQUIRE_INT(t, izc_stream_stop(s), 0);
 	fake_abort_all();
@@ -457,10 +452,7 @@ static void dmabuf_stop_abort_not_a_device_error(struct test_ctx *t)
 	CHECK_INT(t, izc_stream_dequeue(s, 0, &b), -EIO);
 	CHECK_INT(t, fk.dma[0].subs, 4);
 out:
-	if (s)
-		fake_stream_close(s);
-	izc_context_close(ctx);
-	fake_tree_destroy(&ft);
+	fixture_close(&f);
 }
 
 TEST_SUITE(dmabuf_suite, TEST(dmabuf_fake_basics), TEST(dmabuf_no_spin_on_later_block),

@@ -38,6 +38,30 @@ static int open_adc(struct fake_tree *ft, struct izc_context **ctx, struct izc_d
 	return ret ? ret : izc_context_find_device(*ctx, "adc0", dev);
 }
 
+/*
+ * adc0's device node made a FIFO, whose write end (*wfd) plays the kernel
+ * buffer, and an input fileio stream of 2 x 16 bytes on it, started.
+ * Returns 0 or the failing step's negative errno.
+ */
+static int fifo_adc_stream(struct fake_tree *ft, struct izc_context **ctx, struct izc_stream **s,
+			   int *wfd)
+{
+	struct izc_device *dev;
+	char path[256];
+	int ret = build_tree(ft);
+
+	snprintf(path, sizeof(path), "%s/iio:device0", ft->dev);
+	ret = ret ? ret : mkfifo(path, 0600) ? -errno : 0;
+	ret = ret ? ret : open_adc(ft, ctx, &dev);
+	ret = ret ? ret : izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16, 0, s);
+	ret = ret ? ret : izc_stream_start(*s);
+	if (!ret) {
+		*wfd = open(path, O_WRONLY | O_NONBLOCK);
+		ret = *wfd < 0 ? -errno : 0;
+	}
+	return ret;
+}
+
 static void stream_open_errors(struct test_ctx *t)
 {
 	struct izc_context *ctx = NULL;
@@ -290,24 +314,15 @@ static void timeout_partial_and_cancel(struct test_ctx *t)
 	struct izc_context *ctx = NULL;
 	struct izc_stream *s = NULL;
 	struct izc_block *b = NULL;
-	struct izc_device *dev;
 	struct fake_tree ft = {0};
 	struct canceller c;
 	int16_t frames[8];
 	pthread_t th;
-	char path[256];
 	long long t0;
 	void *data;
 	int wfd = -1;
 
-	REQUIRE_INT(t, build_tree(&ft), 0);
-	snprintf(path, sizeof(path), "%s/iio:device0", ft.dev);
-	REQUIRE_INT(t, mkfifo(path, 0600), 0);
-	REQUIRE_INT(t, open_adc(&ft, &ctx, &dev), 0);
-	REQUIRE_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16, 0, &s), 0);
-	REQUIRE_INT(t, izc_stream_start(s), 0);
-	wfd = open(path, O_WRONLY | O_NONBLOCK);
-	REQUIRE_INT(t, wfd >= 0, 1);
+	REQUIRE_INT(t, fifo_adc_stream(&ft, &ctx, &s, &wfd), 0);
 
 	t0 = now_ms();
 	CHECK_INT(t, izc_stream_dequeue(s, 50, &b), -ETIMEDOUT);
@@ -431,21 +446,12 @@ static void fileio_partial_fill_not_across_restart(struct test_ctx *t)
 	struct izc_context *ctx = NULL;
 	struct izc_stream *s = NULL;
 	struct izc_block *b = NULL;
-	struct izc_device *dev;
 	struct fake_tree ft = {0};
 	int16_t old[8], neu[16];
-	char path[256];
 	void *data;
 	int wfd = -1;
 
-	REQUIRE_INT(t, build_tree(&ft), 0);
-	snprintf(path, sizeof(path), "%s/iio:device0", ft.dev);
-	REQUIRE_INT(t, mkfifo(path, 0600), 0);
-	REQUIRE_INT(t, open_adc(&ft, &ctx, &dev), 0);
-	REQUIRE_INT(t, izc_stream_open(dev, 0, IZC_DIR_IN, 2, 16, 0, &s), 0);
-	REQUIRE_INT(t, izc_stream_start(s), 0);
-	wfd = open(path, O_WRONLY | O_NONBLOCK);
-	REQUIRE_INT(t, wfd >= 0, 1);
+	REQUIRE_INT(t, fifo_adc_stream(&ft, &ctx, &s, &wfd), 0);
 	make_frames(old, 4, 1);
 	make_frames(neu, 8, 1000);
 	CHECK_INT(t, write(wfd, old, 8), 8); /* first run: half a block */
