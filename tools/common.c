@@ -353,6 +353,32 @@ size_t tool_block_unit(const struct izc_buffer *buf, size_t frame, unsigned int 
 	return frame / a * *word;
 }
 
+int tool_block_size(const char *prog, const struct izc_buffer *buf, size_t frame,
+		    unsigned int flags, unsigned long long requested, unsigned long long fallback,
+		    size_t *bsize)
+{
+	size_t word, unit = tool_block_unit(buf, frame, flags, &word);
+	unsigned long long bs = requested ? requested : fallback;
+	unsigned long long fit = ((bs / unit) ? (bs / unit) : 1) * unit;
+
+	if (requested && bs % frame) {
+		fprintf(stderr,
+			"%s: block size %llu is not a multiple of the frame size %zu; "
+			"try -b %llu\n",
+			prog, bs, frame, fit);
+		return -EINVAL;
+	}
+	if (requested && bs % unit) {
+		fprintf(stderr,
+			"%s: block size %llu is not a whole number of the DMA's %zu-byte words "
+			"(length_align_bytes), which DMABUF needs; try -b %llu, or --fileio\n",
+			prog, bs, word, fit);
+		return -EINVAL;
+	}
+	*bsize = (size_t)fit;
+	return 0;
+}
+
 const char *tool_stream_error_hint(const struct izc_device *dev, int err)
 {
 	char node[64];

@@ -107,6 +107,16 @@ unsigned int tool_backend_flags(int opt);
 size_t tool_block_unit(const struct izc_buffer *buf, size_t frame, unsigned int flags,
 		       size_t *word);
 
+/*
+ * The block size for -b @requested (0: @fallback, rounded down to whole
+ * units of tool_block_unit(), at least one), into *@bsize. A requested
+ * size must be whole units already: otherwise says why and what to try,
+ * and returns -EINVAL.
+ */
+int tool_block_size(const char *prog, const struct izc_buffer *buf, size_t frame,
+		    unsigned int flags, unsigned long long requested, unsigned long long fallback,
+		    size_t *bsize);
+
 /* One sentence on what a stream open error means and what to do. */
 const char *tool_stream_error_hint(const struct izc_device *dev, int err);
 

@@ -343,37 +343,15 @@ bad:
 	return -EINVAL;
 }
 
-/*
- * Block size: whole frames (and DMA words, see tool_block_unit()), no
- * bigger than the capture needs.
- */
+/* Block size: whole frames and DMA words (tool_block_size()), no bigger than the capture needs. */
 static int block_geometry(const struct tool_stream_args *a, const struct izc_buffer *buf,
 			  size_t frame, size_t *bsize)
 {
-	unsigned long long bs = a->block_size ? a->block_size : DEFAULT_BLOCK_SIZE;
-	size_t word, unit = tool_block_unit(buf, frame, a->flags, &word);
+	unsigned long long fallback = DEFAULT_BLOCK_SIZE;
 
-	if (a->block_size && bs % frame) {
-		fprintf(stderr,
-			"%s: block size %llu is not a multiple of the frame size %zu; "
-			"try -b %llu\n",
-			prog, bs, frame, ((bs / unit) ? (bs / unit) : 1) * unit);
-		return -EINVAL;
-	}
-	if (a->block_size && bs % unit) {
-		fprintf(stderr,
-			"%s: block size %llu is not a whole number of the DMA's %zu-byte words "
-			"(length_align_bytes), which DMABUF needs; try -b %llu, or --fileio\n",
-			prog, bs, word, ((bs / unit) ? (bs / unit) : 1) * unit);
-		return -EINVAL;
-	}
-	if (!a->block_size && a->samples && a->samples * frame < bs)
-		bs = a->samples * frame;
-	bs = bs / unit * unit;
-	if (!bs)
-		bs = unit;
-	*bsize = (size_t)bs;
-	return 0;
+	if (a->samples && a->samples * frame < fallback)
+		fallback = a->samples * frame;
+	return tool_block_size(prog, buf, frame, a->flags, a->block_size, fallback, bsize);
 }
 
 static int run(struct args *a, struct capture *cap, struct tool_signals *sig)

@@ -422,26 +422,11 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 		bsize = len;
 		nblocks = 1;
 	} else {
-		size_t word, unit = tool_block_unit(buf, frame, sa->flags, &word);
-
-		bsize = sa->block_size ? sa->block_size : DEFAULT_BLOCK_SIZE;
-		if (sa->block_size && bsize % frame) {
-			fprintf(stderr,
-				"%s: block size %zu is not a multiple of the frame size %zu\n",
-				prog, bsize, frame);
+		if (tool_block_size(prog, buf, frame, sa->flags, sa->block_size, DEFAULT_BLOCK_SIZE,
+				    &bsize)) {
 			izc_context_close(ctx);
 			return EXIT_USAGE;
 		}
-		if (sa->block_size && bsize % unit) {
-			fprintf(stderr,
-				"%s: block size %zu is not a whole number of the DMA's %zu-byte "
-				"words (length_align_bytes), which DMABUF needs; try -b %zu, or "
-				"--fileio\n",
-				prog, bsize, word, ((bsize / unit) ? (bsize / unit) : 1) * unit);
-			izc_context_close(ctx);
-			return EXIT_USAGE;
-		}
-		bsize = (bsize / unit) ? (bsize / unit) * unit : unit;
 	}
 	ret = izc_stream_open(dev, bi, IZC_DIR_OUT, nblocks, bsize, sa->flags, &g.stream);
 	if (ret == 0 && a->cyclic && izc_stream_backend(g.stream) == IZC_BACKEND_FILEIO &&
