@@ -211,6 +211,50 @@ static int slurp(int fd, size_t frame, unsigned long long max_frames, char **dat
 	return 0;
 }
 
+/*
+ * A DMA moves whole bus words (length_align_bytes), so a cyclic block whose
+ * length is not a multiple of the word cannot be a DMABUF transfer. Repeating
+ * the input inside the block until it is (at most word times) plays exactly
+ * the same periodic waveform, where the word-free alternative, fileio,
+ * would have the CPU rewrite the block for as long as it runs.
+ */
+static int cyclic_whole_words(const struct izc_buffer *buf, size_t frame, unsigned int flags,
+			      char **data, size_t *len)
+{
+	size_t word, copies, a, b, i;
+	char *tmp;
+
+	tool_block_unit(buf, frame, flags, &word);
+	if (word <= 1 || *len % word == 0)
+		return 0;
+	for (a = *len, b = word; b;) { /* copies = word / gcd(len, word) */
+		size_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	copies = word / a;
+	if (*len > MAX_CYCLIC / copies) {
+		fprintf(stderr,
+			"%s: the cyclic block of %zu bytes is not whole %zu-byte DMA words "
+			"(length_align_bytes) and %zu copies of it exceed %llu MiB; use -s "
+			"to load fewer frames, or --fileio\n",
+			prog, *len, word, copies, MAX_CYCLIC >> 20);
+		return -EFBIG;
+	}
+	tmp = realloc(*data, *len * copies);
+	if (!tmp) {
+		fprintf(stderr, "%s: out of memory for %zu copies of the cyclic block\n", prog,
+			copies);
+		return -ENOMEM;
+	}
+	for (i = 1; i < copies; i++)
+		memcpy(tmp + i * *len, tmp, *len);
+	*data = tmp;
+	*len *= copies;
+	return 0;
+}
+
 struct gen {
 	struct izc_stream *stream;
 	struct tool_signals *sig;
@@ -419,6 +463,9 @@ static int run(struct args *a, int fd, struct tool_signals *sig)
 			ret = -EINVAL;
 			goto out;
 		}
+		ret = cyclic_whole_words(buf, frame, sa->flags, &data, &len);
+		if (ret)
+			goto out;
 		bsize = len;
 		nblocks = 1;
 	} else {

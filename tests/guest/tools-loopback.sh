@@ -31,21 +31,6 @@ for d in /sys/bus/iio/devices/iio:device*; do
 	[ "$(cat "$d/label" 2>/dev/null)" = izc-sim-adc0 ] && adc0=$d
 done
 
-# The far end must stream before the DAC starts: what the DAC emits while
-# its ADC does not stream goes nowhere.
-wait_enabled() {
-	i=0
-	while [ "$(cat "$adc0/buffer0/enable")" != 1 ] && [ $i -lt 500 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-}
-
-zeros_ok() { # FILE BYTES: the first BYTES bytes are all zero
-	[ "$(dd if="$1" bs="$2" count=1 2>/dev/null | od -An -v -tx1 | tr -d ' \n' |
-		tr -d 0 | wc -c)" = 0 ]
-}
-
 frame32() { # FILE N: frame N of 4 x s32, as 4 unsigned decimals
 	od -An -v -tu4 -j $(($2 * 16)) -N 16 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'
 }
@@ -76,7 +61,7 @@ round_trip() {
 	rm -f /tmp/back.raw
 	timeout 60 izc-capture -q -d izc-sim-adc0 -s $FRAMES -o /tmp/back.raw &
 	cap=$!
-	wait_enabled
+	wait_enabled "$adc0"
 	timeout 60 izc-generate -q -d izc-sim-dac0 "$1" /tmp/pattern.raw
 	gen=$?
 	wait $cap
@@ -95,7 +80,7 @@ SHORT=$((FRAMES - 1000))
 rm -f /tmp/back.raw
 timeout 60 izc-capture -q -d izc-sim-adc0 -s $FRAMES -o /tmp/back.raw &
 cap=$!
-wait_enabled
+wait_enabled "$adc0"
 timeout 60 izc-generate -q -d izc-sim-dac0 --fileio -s $SHORT /tmp/pattern.raw
 gen=$?
 wait $cap
@@ -114,7 +99,7 @@ cat /tmp/small.raw /tmp/small.raw /tmp/small.raw /tmp/small.raw >/tmp/expect4.ra
 rm -f /tmp/back.raw
 timeout 60 izc-capture -q -d izc-sim-adc0 -s $((LAT + 4 * SMALL)) -o /tmp/back.raw &
 cap=$!
-wait_enabled
+wait_enabled "$adc0"
 timeout 60 izc-generate -q -d izc-sim-dac0 --dmabuf --cyclic -t 2 /tmp/small.raw
 gen=$?
 wait $cap
