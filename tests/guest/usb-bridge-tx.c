@@ -6,7 +6,8 @@
  * izc-sim-dac0 (unpaced, wired to izc-sim-adc0 with a latency of 65536
  * frames, 1 MiB); this test captures izc-sim-adc0 with libizc and expects
  * 65536 idle frames (0) and then the pattern, frame for frame, with no DAC underflow.
- * DMABUF bridge (256 MiB), then the copy bridge (64 MiB).
+ * DMABUF bridge (256 MiB), then the copy bridge (64 MiB), then a DMABUF run
+ * until Ctrl-C (SIGINT to the client after 64 MiB reached the ADC).
  */
 #include <pthread.h>
 
@@ -76,6 +77,44 @@ static long long attr_ll(struct izc_device *dev, const char *attr)
 	return izc_device_attr_read_ll(dev, attr, &v) ? -1 : v;
 }
 
+/*
+ * Run izc-usb-host (argv) while capturing the loopback ADC into @c; with
+ * @interrupt, SIGINT the client once @c has its bytes. Returns the
+ * client's exit status, its JSON line in @out.
+ */
+static int host_tx(struct izc_device *adc, char *const argv[], const char *err_path,
+		   struct capture *c, bool interrupt, char *out, size_t len)
+{
+	const char *tmp = "/tmp/usb-bridge-tx.json";
+	pid_t pid;
+	double t0;
+	int ret, fd;
+
+	ret = izc_stream_open(adc, 0, IZC_DIR_IN, 4, BLOCK, IZC_STREAM_FILEIO, &c->s);
+	if (!ret)
+		ret = izc_stream_start(c->s);
+	if (ret)
+		tap_bail("ADC capture stream: %s", strerror(-ret));
+	pid = usb_env_spawn(argv, tmp, err_path);
+	capture(c);
+	t0 = usb_env_now();
+	if (interrupt)
+		kill(pid, SIGINT);
+	ret = usb_env_wait(pid, interrupt ? 20 : 600);
+	if (interrupt)
+		tap_diag("  the client exited %.2f s after SIGINT", usb_env_now() - t0);
+	izc_stream_close(c->s);
+	*out = 0;
+	fd = open(tmp, O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, out, len - 1);
+
+		out[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	return ret;
+}
+
 static void run_case(struct izc_device *adc, struct izc_device *dac, const char *mode,
 		     const char *amount, unsigned long long bytes, const char *backend)
 {
@@ -85,27 +124,9 @@ static void run_case(struct izc_device *adc, struct izc_device *dac, const char 
 			(char *)mode,	NULL};
 	struct capture c = {.want = bytes};
 	long long under0 = attr_ll(dac, "underflow_samples");
-	char out[2048] = "", got_backend[32];
-	const char *tmp = "/tmp/usb-bridge-tx.json";
-	pid_t pid;
-	int ret, fd;
+	char out[2048], got_backend[32];
+	int ret = host_tx(adc, argv, NULL, &c, false, out, sizeof(out));
 
-	ret = izc_stream_open(adc, 0, IZC_DIR_IN, 4, BLOCK, IZC_STREAM_FILEIO, &c.s);
-	if (!ret)
-		ret = izc_stream_start(c.s);
-	if (ret)
-		tap_bail("ADC capture stream: %s", strerror(-ret));
-	pid = usb_env_spawn(argv, tmp, NULL);
-	capture(&c);
-	ret = usb_env_wait(pid, 600);
-	izc_stream_close(c.s);
-	fd = open(tmp, O_RDONLY);
-	if (fd >= 0) {
-		ssize_t n = read(fd, out, sizeof(out) - 1);
-
-		out[n > 0 ? n : 0] = 0;
-		close(fd);
-	}
 	usb_env_json_str(out, "backend", got_backend, sizeof(got_backend));
 	tap_ok(ret == 0 && usb_env_json_true(out, "ok") &&
 		       usb_env_json_num(out, "bytes") == (double)bytes,
@@ -124,6 +145,34 @@ static void run_case(struct izc_device *adc, struct izc_device *dac, const char 
 			 usb_env_json_num(out, "bridge_cpu_s_per_gib"));
 }
 
+/*
+ * --tx until Ctrl-C: SIGINT makes the client ask the bridge to STOP and
+ * exit 0 with its results. The loopback ADC checks the pattern of what the
+ * DAC played up to the stop.
+ */
+static void run_stop_case(struct izc_device *adc)
+{
+	char *argv[] = {"izc-usb-host", "--tx",	 "-d",	   "izc-sim-dac0", "-b",
+			"1M",		"-n",	 "8",	   "-f",	   "0",
+			"-t",		"30000", "--json", "--dmabuf",	   NULL};
+	const char *err = "/tmp/usb-bridge-tx.err";
+	struct capture c = {.want = 64ull << 20};
+	char out[2048];
+	int ret = host_tx(adc, argv, err, &c, true, out, sizeof(out));
+
+	tap_ok(!c.err && c.bad < 0 && c.got >= c.want,
+	       "--tx until Ctrl-C: loopback ADC gets the idle frames then 64 MiB of the pattern "
+	       "(%s)",
+	       c.err ? strerror(-c.err) : "ok");
+	if (!tap_ok(ret == 0 && usb_env_json_true(out, "ok") && usb_env_file_has(err, "stopping"),
+		    "--tx until Ctrl-C: SIGINT stops the bridge's run, the client exits 0 with "
+		    "its results (exit %d)",
+		    ret)) {
+		tap_diag("  %s", out);
+		usb_env_diag_file(err);
+	}
+}
+
 int main(void)
 {
 	struct izc_context *ctx;
@@ -132,7 +181,7 @@ int main(void)
 	pid_t pid;
 	int ret;
 
-	tap_plan(2 + 2 * 4 + 3);
+	tap_plan(2 + 2 * 4 + 2 + 3);
 	usb_env_gadget_stack();
 	if (tap_load_module("izc_soft_dma", NULL) || tap_load_module("izc_block_buffer", NULL) ||
 	    tap_load_module("izc_sim_adc", "channels=4 sample_bits=32 sampling_frequency=0"))
@@ -154,6 +203,7 @@ int main(void)
 	tap_ok(pid > 0, "izc-usb-bridge started: exec'd, pid %d", pid);
 	run_case(adc, dac, "--dmabuf", "256M", 256ull << 20, "dmabuf");
 	run_case(adc, dac, "--copy", "64M", 64ull << 20, "copy");
+	run_stop_case(adc);
 	ret = usb_env_bridge_stop(pid);
 	tap_ok(ret == 0, "izc-usb-bridge exits 0 on SIGTERM (%d)", ret);
 	if (ret)
