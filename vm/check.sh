@@ -3,8 +3,9 @@
 #
 # `make check`: host unit tests (under valgrind), the installed library used
 # through pkg-config, the guest suite, and the bench self-test
-# (the runner must report a failing test, a kernel WARNING, a use-after-free, a
-# missed plan, a bad exit status, a hung test and a module left loaded, and
+# (the runner must report a failing or skipped check, a kernel WARNING, a
+# use-after-free (also one nothing allocates again), a missed plan, a bad exit
+# status, a hung test, a module left loaded and a DMABUF left exported, and
 # boot again only when the kernel died before /init).
 # Each phase ends in "N passed, N failed"; the last line is the total.
 #
@@ -15,6 +16,7 @@ build=$1 kernel=$2 initramfs=$3 unitdir=$4
 shift 4
 log=$build/check
 mkdir -p "$log"
+rm -f "$log/total"
 total_pass=0 total_fail=0
 
 # Add a phase's closing "N passed, N failed" line to the totals; a phase
@@ -59,8 +61,8 @@ count "guest suite" "$log/guest.log"
 # hold-module runs last: the process it leaves behind keeps a module loaded.
 echo "== bench self-test: failures the runner must catch"
 vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/selftest" \
-	--test-timeout 10 fail-tap warn-module uaf-module plan-short exit-status hang \
-	hold-module >"$log/selftest.log" 2>&1
+	--test-timeout 10 fail-tap skip-tap warn-module uaf-module uaf-quiet-module plan-short \
+	exit-status hang hold-module hold-dmabuf >"$log/selftest.log" 2>&1
 src=$?
 sp=0 sf=0
 expect() {
@@ -77,10 +79,13 @@ expect 'dmesg: .*WARNING: .*izc_selftest_warn' "the WARNING line is printed"
 expect '^FAIL uaf-module .*kernel log' "a use-after-free write fails a test that passed"
 expect 'dmesg: .*(BUG kmalloc-[0-9]+ .*(Poison overwritten|Object corrupt)|BUG: KFENCE: use-after-free)' \
 	"slab debugging reported the use-after-free"
+expect '^FAIL uaf-quiet-module .*kernel log' "a write after free into an object nobody allocates again fails a test that passed"
+expect '^FAIL skip-tap .*1 not ok' "a skipped check is counted as failed"
 expect '^FAIL plan-short .*ran 2 of 3 planned' "a test that misses its plan fails"
 expect '^FAIL exit-status .*exit status 3' "a test that exits non-zero after passing checks fails"
 expect '^FAIL hang .*killed \(timeout\)' "a hung test is killed and reported"
 expect '^FAIL hold-module .*modules left loaded: izc_sim_adc' "a module that cannot be unloaded fails the test"
+expect '^FAIL hold-dmabuf .* 1 DMABUFs left exported' "a DMABUF still exported after the test fails it"
 if [ $src != 0 ]; then
 	sp=$((sp + 1)); echo "ok - the runner exits non-zero on failure"
 else
@@ -120,5 +125,6 @@ check '! grep -q "booting again" "$log/boot-late.log" && [ ! -e "$log/boot-late/
 echo "$sp passed, $sf failed" >"$log/selftest.count"
 count "bench self-test" "$log/selftest.count"
 
-echo "$total_pass passed, $total_fail failed"
+# Also in a file, so that .ci/run never mistakes a phase's line for the total.
+echo "$total_pass passed, $total_fail failed" | tee "$log/total"
 [ $total_fail = 0 ]

@@ -117,13 +117,6 @@ static inline bool tap_success(long ret, int err, const char *fmt, ...)
 	return cond;
 }
 
-static inline void tap_skip(const char *why, const char *what)
-{
-	tap_state.run++;
-	printf("ok %d - %s # SKIP %s\n", tap_state.run, what, why);
-	fflush(stdout);
-}
-
 /* Stop the whole test: everything planned and not run counts as failed. */
 static inline void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static inline void tap_bail(const char *fmt, ...)
