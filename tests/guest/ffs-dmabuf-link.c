@@ -671,9 +671,16 @@ static void *gadget_run(void *arg)
 		}
 		if (i >= nblocks)
 			continue;
-		if (j->in && j->pattern) {
+		if (j->pattern) {
+			/*
+			 * OUT: poisoned, so a transfer that completes without
+			 * writing cannot pass on what an earlier run left.
+			 */
 			dmabuf_cpu(b, true, true);
-			fill_pattern(b->map, XFER_BLOCK, i * XFER_BLOCK / 4);
+			if (j->in)
+				fill_pattern(b->map, XFER_BLOCK, i * XFER_BLOCK / 4);
+			else
+				memset(b->map, 0xa5, XFER_BLOCK);
 			dmabuf_cpu(b, false, true);
 		}
 		if (ffs_transfer(ep, b, XFER_BLOCK, 0)) {

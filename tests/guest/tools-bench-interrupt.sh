@@ -12,9 +12,9 @@ echo "1..6"
 TAP_ERR=/tmp/err
 
 load_sim_adc
-check '[ $? = 0 ]' "modules load"
-
 d=$(dirname "$(grep -l '^izc-sim-adc$' /sys/bus/iio/devices/iio:device*/name | head -1)")
+check '[ -e "$d/dma_mode" ]' "modules load: izc-sim-adc at $d"
+
 echo 123456 >"$d/sampling_frequency"
 echo null >"$d/dma_mode"
 
