@@ -13,6 +13,7 @@ need=(
 	"clang-format:clang-format" "cppcheck:cppcheck" "valgrind:valgrind"
 	"perl:perl" "gnuplot:gnuplot-nox" "bc:bc" "iio_info:libiio-utils"
 	"pkg-config:pkgconf" "g++:g++" "readelf:binutils"
+	"/usr/include/libdrm/drm_mode.h:libdrm-dev"
 )
 missing=()
 for item in "${need[@]}"; do

@@ -48,6 +48,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/scatterlist.h>
 #include <linux/sizes.h>
@@ -675,7 +676,7 @@ static bool izc_core_lists_dmabufs(struct iio_buffer *buffer)
  * queue->lock, so a request_update in between would set up fileio again
  * with a DMABUF attached. queue->dmabufs_fresh, counted under queue->lock
  * from attach_dmabuf() until the block's first enqueue_dmabuf() (which the
- * core only calls for a listed attachment) or its detach, closes it. Only
+ * core only calls for a listed attachment) succeeds or its detach, closes it. Only
  * enqueued blocks can outlive their attachment (the enqueue's reference is
  * what the core's work item drops), so a fresh block is always attached.
  * Caller holds queue->lock.
@@ -692,7 +693,7 @@ static bool izc_queue_dmabuf_in_use(struct izc_block_queue *queue, bool listed)
 	return listed || pending || queue->dmabufs_fresh;
 }
 
-/* @block is no longer fresh: detached, or listed by the core. Caller holds queue->lock. */
+/* @block is no longer fresh: detached, or listed and pending. Caller holds queue->lock. */
 static void izc_block_unfresh(struct izc_block_queue *queue,
 			      struct izc_block *block)
 {
@@ -862,44 +863,40 @@ static int izc_queue_disable(struct iio_buffer *buffer,
 	return 0;
 }
 
-static int izc_block_copy_to_user(struct izc_block *block, size_t pos,
-				  char __user *ubuf, size_t len)
+/*
+ * read() and write() copy under queue->lock, so they must not take a page
+ * fault there: the user buffer may be a DMABUF mapping whose fault handler
+ * takes the DMABUF's reservation lock (drm_gem_shmem, TTM), which the core
+ * holds while it waits for queue->lock in attach and lock_queue: ABBA. The
+ * copy runs with page faults disabled and stops at the first page that is
+ * not present; izc_fileio_fault_in() brings it in with the lock dropped.
+ * Returns the bytes copied.
+ */
+static size_t izc_block_copy_user(struct izc_block *block, size_t pos,
+				  char __user *ubuf, size_t len, bool to_user)
 {
 	struct izc_block_chunk *chunk;
-	size_t off, n;
+	size_t done = 0, off, n, left;
+	void *kaddr;
 
-	while (len) {
+	pagefault_disable();
+	while (done < len) {
 		chunk = &block->chunks[pos / block->chunk_size];
 		off = pos % block->chunk_size;
-		n = min(len, chunk->len - off);
-		if (copy_to_user(ubuf, chunk->vaddr + off, n))
-			return -EFAULT;
-		ubuf += n;
-		pos += n;
-		len -= n;
+		n = min(len - done, chunk->len - off);
+		kaddr = chunk->vaddr + off;
+		if (to_user)
+			left = copy_to_user(ubuf + done, kaddr, n);
+		else
+			left = copy_from_user(kaddr, ubuf + done, n);
+		done += n - left;
+		pos += n - left;
+		if (left)
+			break;
 	}
+	pagefault_enable();
 
-	return 0;
-}
-
-static int izc_block_copy_from_user(struct izc_block *block, size_t pos,
-				    const char __user *ubuf, size_t len)
-{
-	struct izc_block_chunk *chunk;
-	size_t off, n;
-
-	while (len) {
-		chunk = &block->chunks[pos / block->chunk_size];
-		off = pos % block->chunk_size;
-		n = min(len, chunk->len - off);
-		if (copy_from_user(chunk->vaddr + off, ubuf, n))
-			return -EFAULT;
-		ubuf += n;
-		pos += n;
-		len -= n;
-	}
-
-	return 0;
+	return done;
 }
 
 /*
@@ -922,6 +919,43 @@ static int izc_fileio_check(struct izc_block_queue *queue, size_t n,
 	return 0;
 }
 
+/*
+ * A copy of read()/write() stopped at a page that is not present: fault
+ * [@ubuf, @ubuf + @len) in with queue->lock dropped (see
+ * izc_block_copy_user()), then take it again. Anything may have happened
+ * meanwhile. Returns 0 when the same fileio blocks are still there to go
+ * on with; 1 when the buffer was set up anew (the call ends with what it
+ * copied, maybe nothing); else the errno that ends the call (after what it
+ * copied).
+ */
+static int izc_fileio_fault_in(struct izc_block_queue *queue,
+			       struct iio_buffer *buffer, char __user *ubuf,
+			       size_t len, bool to_user)
+{
+	struct izc_block **blocks = queue->fileio.blocks;
+	size_t bpd = queue->fileio.bpd;
+	size_t left;
+	bool listed;
+	int ret;
+
+	mutex_unlock(&queue->lock);
+	left = to_user ? fault_in_writeable(ubuf, len) :
+			 fault_in_readable(ubuf, len);
+	listed = izc_core_lists_dmabufs(buffer);
+	mutex_lock(&queue->lock);
+
+	if (left == len)
+		return -EFAULT;
+	ret = izc_fileio_check(queue, bpd, listed);
+	if (ret)
+		return ret;
+	/* Disabled and set up again: a new stream, for the next call. */
+	if (queue->fileio.blocks != blocks || queue->fileio.bpd != bpd)
+		return 1;
+
+	return 0;
+}
+
 static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 			  char __user *ubuf)
 {
@@ -930,7 +964,7 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 	struct izc_block *block;
 	unsigned int budget;
 	size_t copied = 0;
-	size_t len;
+	size_t len, done;
 	bool listed;
 	int ret;
 
@@ -979,16 +1013,23 @@ static int izc_queue_read(struct iio_buffer *buffer, size_t n,
 		}
 
 		len = min(n - copied, block->bytes_used - fileio->pos);
-		ret = izc_block_copy_to_user(block, fileio->pos,
-					     ubuf + copied, len);
-		if (ret)
-			break;
-
-		fileio->pos += len;
-		copied += len;
+		/* Whole datums only, so a call cut short ends on one. */
+		done = rounddown(izc_block_copy_user(block, fileio->pos,
+						     ubuf + copied, len, true),
+				 fileio->bpd);
+		fileio->pos += done;
+		copied += done;
 		if (fileio->pos == block->bytes_used) {
 			fileio->cur = NULL;
 			izc_fileio_requeue(queue, block);
+		}
+		if (done < len) {
+			ret = izc_fileio_fault_in(queue, buffer, ubuf + copied,
+						  n - copied, true);
+			if (ret) {
+				ret = min(ret, 0);
+				break;
+			}
 		}
 	}
 
@@ -1012,7 +1053,7 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 	struct izc_block *block;
 	size_t written = 0, asked = n;
 	bool listed, report;
-	size_t len;
+	size_t len, done;
 	int ret;
 
 	if (izc_queue_is_input(queue))
@@ -1022,8 +1063,11 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 	mutex_lock(&queue->lock);
 
 	ret = izc_fileio_check(queue, n, listed);
-	if (ret || !fileio->blocks)
+	if (ret || !fileio->blocks) {
+		/* After an error the next call starts a write(). */
+		fileio->write_cont = fileio->write_cont && !ret;
 		goto out_unlock;
+	}
 
 	n = rounddown(min_t(size_t, n, INT_MAX), fileio->bpd);
 	izc_fileio_flush_parked(queue);
@@ -1054,17 +1098,25 @@ static int izc_queue_write(struct iio_buffer *buffer, size_t n,
 		}
 
 		len = min(n - written, block->size - fileio->pos);
-		ret = izc_block_copy_from_user(block, fileio->pos,
-					       ubuf + written, len);
-		if (ret)
-			break;
-
-		fileio->pos += len;
-		written += len;
+		done = rounddown(izc_block_copy_user(block, fileio->pos,
+						     (char __user *)ubuf + written,
+						     len, false),
+				 fileio->bpd);
+		fileio->pos += done;
+		written += done;
 		/* Only full blocks go out: a partial one waits for more. */
 		if (fileio->pos == block->size) {
 			fileio->cur = NULL;
 			izc_fileio_requeue(queue, block);
+		}
+		if (done < len) {
+			ret = izc_fileio_fault_in(queue, buffer,
+						  (char __user *)ubuf + written,
+						  n - written, false);
+			if (ret) {
+				ret = min(ret, 0);
+				break;
+			}
 		}
 	}
 
@@ -1333,9 +1385,6 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 
 	lockdep_assert_held(&queue->lock);
 
-	/* Listed by the core now: @listed covers it from here on. */
-	izc_block_unfresh(queue, block);
-
 	if (queue->dead)
 		return -ENODEV;
 	if (queue->active && queue->fileio_mode)
@@ -1388,9 +1437,18 @@ static int izc_queue_enqueue_dmabuf(struct iio_buffer *buffer,
 		fence = izc_block_take_fence(queue, block);
 		spin_unlock_irq(&queue->list_lock);
 		dma_fence_put(fence);
+		return ret;
 	}
 
-	return ret;
+	/*
+	 * Listed by the core, and pending: both keep fileio away from here on.
+	 * Not before: a request_update that read @listed before the core
+	 * listed this block would see neither if a failed enqueue had
+	 * cleared it.
+	 */
+	izc_block_unfresh(queue, block);
+
+	return 0;
 }
 
 static struct device *izc_queue_get_dma_dev(struct iio_buffer *buffer)
