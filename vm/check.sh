@@ -58,19 +58,27 @@ vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/guest" "$@"
 count "guest suite" "$log/guest.log"
 
 # The bench must catch what it exists to catch. Each expectation is a check.
-# hold-module runs last: the process it leaves behind keeps a module loaded.
+# hold-module and hold-dmabuf run last: the processes they leave behind keep
+# a module loaded and a DMABUF exported.
 echo "== bench self-test: failures the runner must catch"
 vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/selftest" \
 	--test-timeout 10 fail-tap skip-tap warn-module uaf-module uaf-quiet-module plan-short \
 	exit-status hang hold-module hold-dmabuf >"$log/selftest.log" 2>&1
 src=$?
 sp=0 sf=0
-expect() {
-	if grep -Eq "$1" "$log/selftest.log"; then
+# check CONDITION TEXT: one self-test check, CONDITION eval'd.
+check() {
+	if eval "$1"; then
 		sp=$((sp + 1)); echo "ok - $2"
 	else
 		sf=$((sf + 1)); echo "not ok - $2"
+		return 1
 	fi
+}
+# expect REGEX TEXT: the self-test run's log has a line matching REGEX.
+expect() {
+	local re=$1
+	check 'grep -Eq "$re" "$log/selftest.log"' "$2"
 }
 expect '^FAIL fail-tap .*1 not ok' "a failing TAP test is reported as failed"
 expect '^ +not ok 2 - deliberate failure' "the failing assertion is printed"
@@ -86,12 +94,7 @@ expect '^FAIL exit-status .*exit status 3' "a test that exits non-zero after pas
 expect '^FAIL hang .*killed \(timeout\)' "a hung test is killed and reported"
 expect '^FAIL hold-module .*modules left loaded: izc_sim_adc' "a module that cannot be unloaded fails the test"
 expect '^FAIL hold-dmabuf .* 1 DMABUFs left exported' "a DMABUF still exported after the test fails it"
-if [ $src != 0 ]; then
-	sp=$((sp + 1)); echo "ok - the runner exits non-zero on failure"
-else
-	sf=$((sf + 1)); echo "not ok - the runner exits non-zero on failure"
-	cat "$log/selftest.log"
-fi
+check '[ $src != 0 ]' "the runner exits non-zero on failure" || cat "$log/selftest.log"
 
 # A kernel that dies before /init gets one more boot; a death from /init on
 # never does (it may be ours). The first: no init in the initramfs, so the
@@ -104,13 +107,6 @@ brc=$?
 vm/run-guest --kernel "$kernel" --initramfs "$initramfs" --out "$log/boot-late" \
 	--append panic_on_warn=1 --timeout 60 warn-module >"$log/boot-late.log" 2>&1
 lrc=$?
-check() {
-	if eval "$1"; then
-		sp=$((sp + 1)); echo "ok - $2"
-	else
-		sf=$((sf + 1)); echo "not ok - $2"
-	fi
-}
 check '[ $brc != 0 ] && grep -q "^FAIL fail-tap .*no result" "$log/boot-retry.log"' \
 	"a kernel that never reaches /init fails the run"
 check 'grep -q "the kernel died before /init (see console-boot1.log); booting again" "$log/boot-retry.log" &&
